@@ -1,0 +1,46 @@
+# Balai: `make run` serves the demo village, `make test` runs the whole suite.
+# Both work on a fresh clone: they create .venv and install what they need.
+
+PY      := .venv/bin/python
+PIP     := .venv/bin/pip
+STAMP   := .venv/.installed
+MO      := portal/translations/id/LC_MESSAGES/messages.mo
+export BALAI_LISTEN ?= 127.0.0.1:8080
+
+.PHONY: run test lint bench translations clean-venv
+
+$(STAMP): requirements.txt requirements-dev.txt
+	python3 -m venv .venv
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+$(MO): portal/translations/id/LC_MESSAGES/messages.po $(STAMP)
+	.venv/bin/pybabel compile --use-fuzzy --statistics -d portal/translations
+
+run: $(STAMP) $(MO)
+	$(PY) -m portal migrate
+	$(PY) -m portal demo
+	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) -m portal worker & worker=$$!; \
+	$(PY) -m portal serve
+
+test: $(STAMP) $(MO)
+	bash tests/setup-system.sh
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+bench: $(STAMP) $(MO)
+	bash tests/setup-system.sh
+	$(PY) bench/queue.py
+
+# After changing user-visible text: refresh the catalogue, then translate the new entries.
+translations: $(STAMP)
+	.venv/bin/pybabel extract --no-location --omit-header -F babel.cfg -k N_ -k _l -o portal/translations/messages.pot .
+	.venv/bin/pybabel update --no-fuzzy-matching --omit-header -i portal/translations/messages.pot -d portal/translations
+
+clean-venv:
+	rm -rf .venv

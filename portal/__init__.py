@@ -1,0 +1,81 @@
+"""Balai: the village hall appliance. ``create_app()`` builds the web application."""
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from portal import config
+from portal.clock import Clock
+from portal.db import Database
+from portal.domain.queue import Policy, Queue
+
+ROOT = Path(__file__).resolve().parent.parent
+csrf = CSRFProtect()
+
+
+@dataclass
+class Balai:
+    """What every request needs: settings, the database, the clock and the queue."""
+
+    settings: dict
+    db: Database
+    clock: Clock
+    queue: Queue
+
+
+def make_balai(settings, clock=None):
+    """Open the database and build the domain objects for ``settings`` (also used by the CLI)."""
+    clock = clock or Clock()
+    db = Database(config.database_path(settings))
+    policy = Policy(
+        priority_ratio=settings["BALAI_PRIORITY_RATIO"],
+        default_service_seconds=settings["BALAI_DEFAULT_SERVICE_MINUTES"] * 60,
+        hotspot_max_tickets=settings["BALAI_HOTSPOT_MAX_TICKETS"],
+    )
+    return Balai(settings=settings, db=db, clock=clock, queue=Queue(db, clock, policy))
+
+
+def secret_key(data_dir):
+    """The session-signing key: generated once into the data directory, never a built-in default."""
+    path = Path(data_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(overrides=None, clock=None):
+    """Build the Flask app. ``overrides`` replace BALAI_* settings (tests); ``clock`` too."""
+    settings = config.load(overrides=overrides)
+    app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
+    app.config.update(
+        SECRET_KEY=secret_key(settings["BALAI_DATA_DIR"]),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="balai_session",
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the console session
+    )
+    app.json.sort_keys = False
+    app.extensions["balai"] = make_balai(settings, clock)
+
+    from portal.web import admin, api, board, errors, i18n, public, security
+
+    i18n.init_app(app)
+    csrf.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(public.bp)
+    csrf.exempt(public.bp)  # residents' forms: no cookies assumed, see public.same_origin
+    app.register_blueprint(board.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions, see api.official
+    app.register_blueprint(admin.bp)
+    return app

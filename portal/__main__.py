@@ -1,0 +1,5 @@
+"""``python -m portal``: see ``portal/cli.py``."""
+
+from portal.cli import main
+
+main()

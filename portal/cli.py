@@ -1,0 +1,186 @@
+"""The command line: ``python -m portal serve|worker|migrate|demo|user|token``.
+
+Commands print plain sentences and exit non-zero with a clear message when something is wrong, so
+a technician at the Pi's console knows what to do next.
+"""
+
+import getpass
+import logging
+import sys
+import time
+
+import click
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from portal import config, make_balai, messages
+from portal.db import alembic_config
+from portal.domain import demo as demo_village
+from portal.domain import users
+from portal.domain.errors import DomainError
+from portal.domain.village import get_village
+from portal.housekeeping import run_once
+
+log = logging.getLogger("balai")
+
+
+def load_balai():
+    """Settings and domain objects, or a readable exit on a bad setting."""
+    try:
+        return make_balai(config.load())
+    except config.ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def schema_is_current(db):
+    """Whether the database is at the newest migration."""
+    head = ScriptDirectory.from_config(alembic_config(db.engine)).get_current_head()
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head
+
+
+def read_password(confirm):
+    """A password from standard input (one line), or asked twice on a terminal."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Again: ") != password:
+        raise click.ClickException("The two passwords differ; nothing was changed.")
+    return password
+
+
+def domain_failure(exc):
+    """A ClickException with the (English) message for a domain error."""
+    return click.ClickException(messages.render(exc.code, **exc.details))
+
+
+@click.group()
+def main():
+    """Balai, the village hall appliance."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+@main.command()
+def migrate():
+    """Create or upgrade the database schema."""
+    balai = load_balai()
+    balai.db.migrate()
+    click.echo(f"Database ready: {balai.db.path}")
+
+
+@main.command()
+def demo():
+    """Load the demo village into an empty database (never into one that has a village)."""
+    balai = load_balai()
+    with balai.db.write() as session:
+        loaded = demo_village.is_empty(session)
+        if loaded:
+            demo_village.load(session, balai.clock.now())
+    click.echo("Demo village loaded." if loaded else "The database already has a village; the demo was not loaded.")
+    if loaded or is_demo(balai):
+        click.echo("Console sign-in (demo only):")
+        for username, role, password in demo_village.OFFICIALS:
+            click.echo(f"  {username:<9} password {password:<14} ({role})")
+
+
+def is_demo(balai):
+    """Whether the database holds the demo village."""
+    with balai.db.read() as session:
+        village = get_village(session)
+        return village is not None and village.code == demo_village.VILLAGE["code"]
+
+
+@main.command()
+def serve():
+    """Serve the portal with waitress on BALAI_LISTEN (and BALAI_ADMIN_LISTEN)."""
+    import waitress
+
+    from portal import create_app
+
+    balai = load_balai()
+    if not schema_is_current(balai.db):
+        raise click.ClickException("The database is not up to date. Run: python -m portal migrate")
+    settings = balai.settings
+    listen = settings["BALAI_LISTEN"].split()
+    listen += [item for item in settings["BALAI_ADMIN_LISTEN"].split() if item not in listen]
+    app = create_app()
+    public = settings["BALAI_PUBLIC_URL"].rstrip("/") or "http://" + settings["BALAI_LISTEN"].split()[0]
+    office = "http://" + settings["BALAI_ADMIN_LISTEN"].split()[0]
+    click.echo(f"Balai is serving on {', '.join(listen)}")
+    click.echo(f"  Phone portal:   {public}/")
+    click.echo(f"  Display board:  {public}/board")
+    click.echo(f"  Console:        {office}/admin/")
+    click.echo(f"  API:            {public}/api/v1/openapi.json")
+    waitress.serve(app, listen=" ".join(listen), threads=settings["BALAI_THREADS"], ident="Balai")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Do one round and exit.")
+def worker(once):
+    """Background work: the business day and database housekeeping, every BALAI_WORKER_INTERVAL s."""
+    balai = load_balai()
+    if not schema_is_current(balai.db):
+        raise click.ClickException("The database is not up to date. Run: python -m portal migrate")
+    interval = balai.settings["BALAI_WORKER_INTERVAL"]
+    while True:
+        try:
+            log.info("housekeeping: %s", run_once(balai.db, balai.clock))
+        except Exception:  # keep the worker alive; the next round tries again
+            log.exception("housekeeping failed")
+            if once:
+                raise
+        if once:
+            return
+        time.sleep(interval)
+
+
+@main.group()
+def user():
+    """Officials' accounts."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(users.ROLES), required=True)
+def user_add(name, role):
+    """Add an official; the password is read from standard input."""
+    balai = load_balai()
+    password = read_password(confirm=True)
+    try:
+        with balai.db.write() as session:
+            users.add_user(session, name, password, role, balai.clock.now())
+    except DomainError as exc:
+        raise domain_failure(exc) from None
+    click.echo(f"User {name} added as {role}.")
+
+
+@user.command("passwd")
+@click.argument("name")
+def user_passwd(name):
+    """Set a new password (read from standard input); the user's open sessions end."""
+    balai = load_balai()
+    password = read_password(confirm=True)
+    try:
+        with balai.db.write() as session:
+            users.set_password(session, name, password)
+    except DomainError as exc:
+        raise domain_failure(exc) from None
+    click.echo(f"Password of {name} changed.")
+
+
+@main.group()
+def token():
+    """API tokens for scripts and devices."""
+
+
+@token.command("create")
+@click.argument("name")
+def token_create(name):
+    """Print a new bearer token that acts with the role of user NAME."""
+    balai = load_balai()
+    try:
+        with balai.db.write() as session:
+            value = users.create_token(session, name, balai.clock.now())
+    except DomainError as exc:
+        raise domain_failure(exc) from None
+    click.echo(value)

@@ -1,0 +1,168 @@
+"""Settings: every knob Balai has, its default and one line of help.
+
+A setting is read, in order of precedence, from the ``BALAI_*`` environment variable, then from
+the instance config file (``KEY=value`` lines, ``#`` comments; ``BALAI_CONFIG`` names it, default
+``<data dir>/balai.conf``), then from the default below. ``docs/configuration.md`` lists them all,
+and a test fails when one is missing there.
+
+This module does not import Flask: the worker, the CLI and the kiosk agent read it too.
+"""
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration knob."""
+
+    name: str
+    default: str
+    help: str
+    kind: str = "str"  # str, int, bool, networks
+
+
+SETTINGS = [
+    Setting("BALAI_DATA_DIR", "./var", "Directory for the database, the secret key and uploads."),
+    Setting("BALAI_CONFIG", "", "Instance config file of KEY=value lines (default: <data dir>/balai.conf)."),
+    Setting("BALAI_LISTEN", "127.0.0.1:8080", "Public listener (host:port, space-separated for several)."),
+    Setting(
+        "BALAI_ADMIN_LISTEN",
+        "",
+        "Office listener for the console and official APIs (empty: the same as BALAI_LISTEN).",
+    ),
+    Setting(
+        "BALAI_PUBLIC_URL",
+        "",
+        "Address phones use for the portal, in QR codes and links (empty: the request's own host).",
+    ),
+    Setting(
+        "BALAI_HOTSPOT_NETWORKS",
+        "10.42.0.0/24",
+        "Networks of the public hotspot (comma-separated CIDRs); never allowed into the console.",
+        "networks",
+    ),
+    Setting(
+        "BALAI_ADMIN_NETWORKS",
+        "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+        "Networks allowed to reach the console and official APIs (hotspot networks are always excluded).",
+        "networks",
+    ),
+    Setting(
+        "BALAI_HOTSPOT_MAX_TICKETS",
+        "2",
+        "Active tickets one hotspot client may hold at once (kiosk, officials and other networks: no limit).",
+        "int",
+    ),
+    Setting(
+        "BALAI_PRIORITY_RATIO",
+        "2",
+        "Regular tickets called between two priority tickets (0: priority always first).",
+        "int",
+    ),
+    Setting(
+        "BALAI_DEFAULT_SERVICE_MINUTES",
+        "5",
+        "Assumed minutes per resident for waiting estimates until a service has its own history.",
+        "int",
+    ),
+    Setting("BALAI_THREADS", "8", "Worker threads of the web server (waitress).", "int"),
+    Setting("BALAI_WORKER_INTERVAL", "60", "Seconds between housekeeping rounds of the worker.", "int"),
+    Setting(
+        "BALAI_SECURE_COOKIES",
+        "auto",
+        "Mark session cookies Secure: on, off, or auto (only on requests that came over HTTPS).",
+    ),
+    Setting(
+        "BALAI_REQUIRE_ALL_TIERS",
+        "0",
+        "Tests only: a test tier that would be skipped (no root, no Chromium, no wrk) fails instead.",
+        "bool",
+    ),
+]
+
+BY_NAME = {s.name: s for s in SETTINGS}
+
+TRUE_WORDS = {"1", "on", "yes", "true"}
+FALSE_WORDS = {"0", "off", "no", "false", ""}
+
+
+class ConfigError(ValueError):
+    """A setting has a value Balai cannot use; the message says which and why."""
+
+
+def read_config_file(path):
+    """Return the KEY=value pairs of an instance config file ({} when it does not exist)."""
+    values = {}
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return values
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or key not in BY_NAME:
+            raise ConfigError(f"{path}:{number}: not a known BALAI_* setting: {line!r}")
+        values[key] = value.strip().strip('"').strip("'")
+    return values
+
+
+def parse(setting, raw):
+    """Turn the text of a setting into its Python value, or raise ConfigError."""
+    if setting.kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{setting.name} must be a whole number, not {raw!r}") from None
+    if setting.kind == "bool":
+        word = raw.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ConfigError(f"{setting.name} must be on or off, not {raw!r}")
+    if setting.kind == "networks":
+        try:
+            return tuple(
+                ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()
+            )
+        except ValueError as exc:
+            raise ConfigError(f"{setting.name}: {exc}") from None
+    return raw
+
+
+def load(environ=None, overrides=None):
+    """Read every setting and return a dict of BALAI_* name to parsed value.
+
+    ``overrides`` (used by tests and the app factory) win over everything else.
+    """
+    environ = os.environ if environ is None else environ
+    overrides = overrides or {}
+
+    def raw(name, file_values):
+        if name in overrides:
+            return str(overrides[name])
+        if name in environ:
+            return environ[name]
+        return file_values.get(name, BY_NAME[name].default)
+
+    data_dir = raw("BALAI_DATA_DIR", {})
+    config_path = raw("BALAI_CONFIG", {}) or os.path.join(data_dir, "balai.conf")
+    file_values = read_config_file(config_path)
+    data_dir = raw("BALAI_DATA_DIR", file_values)
+    values = {s.name: parse(s, raw(s.name, file_values)) for s in SETTINGS}
+    values["BALAI_DATA_DIR"] = os.path.abspath(data_dir)
+    values["BALAI_CONFIG"] = config_path
+    if not values["BALAI_ADMIN_LISTEN"]:
+        values["BALAI_ADMIN_LISTEN"] = values["BALAI_LISTEN"]
+    return values
+
+
+def database_path(settings):
+    """Where the SQLite database lives."""
+    return os.path.join(settings["BALAI_DATA_DIR"], "balai.db")

@@ -1,0 +1,84 @@
+"""The database: SQLite in WAL mode, opened the same way by the portal, the worker and the CLI.
+
+Every connection gets ``journal_mode=WAL`` (readers never block the writer), ``busy_timeout``
+(a writer waits for another instead of failing) and ``synchronous=FULL``: a ticket, complaint or
+vote that was acknowledged to a person is on disk before the answer leaves, so a power cut cannot
+roll it back. Transactions that write start with ``BEGIN IMMEDIATE``, taking the write lock up
+front, so two requests allocating ticket numbers queue up instead of deadlocking.
+
+The schema belongs to Alembic (``portal/migrations``); nothing here creates tables.
+"""
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import Session
+
+BUSY_TIMEOUT_MS = 10_000
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(path):
+    """Open (or create) the SQLite file at ``path`` with Balai's pragmas."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    engine = create_engine(f"sqlite:///{path}", pool_size=16, max_overflow=16)
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Let us issue BEGIN ourselves (pysqlite would otherwise defer it), see on_begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        immediate = connection.get_execution_options().get("immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """The engine plus the two ways to use it: ``read()`` and ``write()`` sessions."""
+
+    def __init__(self, path):
+        self.path = path
+        self.engine = make_engine(path)
+        self._writer = self.engine.execution_options(immediate=True)
+
+    @contextmanager
+    def read(self):
+        """A session for reading; it never commits."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self):
+        """A session in a ``BEGIN IMMEDIATE`` transaction, committed on success, rolled back on error."""
+        with Session(self._writer, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    def migrate(self):
+        """Bring the schema up to the newest Alembic revision."""
+        command.upgrade(alembic_config(self.engine), "head")
+
+    def dispose(self):
+        """Close every pooled connection (tests and shutdown)."""
+        self.engine.dispose()
+
+
+def alembic_config(engine):
+    """An Alembic config that runs Balai's migrations on ``engine`` (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config

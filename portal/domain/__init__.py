@@ -1,0 +1,1 @@
+"""The domain: queue, announcements, users, the village. Plain Python; never imports Flask."""

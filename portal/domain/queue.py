@@ -1,0 +1,565 @@
+"""The service queue (antrean): issuing tickets, calling them at counters, waiting estimates.
+
+Statuses and the moves between them::
+
+    waiting --call--> called --start--> serving --complete--> done
+       |                |  \\--recall--> called (again)
+       |                |---complete--> done (served without pressing start)
+       |                |---skip------> skipped --requeue--> waiting (same day)
+       |                \\---transfer--> waiting (in another service, same place)
+       \\--cancel--> cancelled     (also from called; serving can be transferred, not cancelled)
+
+Every write runs in one ``BEGIN IMMEDIATE`` transaction (``Database.write``), so numbers are
+allocated without gaps or duplicates however many requests arrive at once, records an event in
+``ticket_events`` and bumps the queue version that ETags are built from.
+"""
+
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import timedelta
+from threading import Lock
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from portal.domain.errors import Conflict, NotFound, Refused
+from portal.domain.village import bump_version, business_day, queue_state, village_timezone
+from portal.models import Counter, Service, Ticket, TicketEvent
+
+ACTIVE = ("waiting", "called", "serving")
+AT_COUNTER = ("called", "serving")
+HISTORY_SIZE = 20  # recent services that the ETA averages over
+HISTORY_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The queue's tunables (from the BALAI_* settings)."""
+
+    priority_ratio: int = 2
+    default_service_seconds: int = 300
+    hotspot_max_tickets: int = 2
+
+
+def is_open(service, now, tz_name):
+    """Whether ``service`` takes tickets at ``now`` (its days and opening hours, local time)."""
+    if not service.active:
+        return False
+    local = now.astimezone(ZoneInfo(tz_name))
+    if str(local.isoweekday()) not in service.days:
+        return False
+    return service.opens_at <= local.strftime("%H:%M") < service.closes_at
+
+
+class Queue:
+    """The queue operations, on a ``Database`` with a ``Clock``."""
+
+    def __init__(self, db, clock, policy=None):
+        self.db = db
+        self.clock = clock
+        self.policy = policy or Policy()
+        self._views = OrderedDict()  # ticket id -> (version key, view): phones poll a lot
+        self._views_lock = Lock()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def version(self):
+        """A short text that changes whenever the queue does (or the day turns): the ETag base."""
+        with self.db.read() as session:
+            state = queue_state(session)
+            day = business_day(session, self.clock.now())
+            return f"{state.version}-{day.isoformat()}"
+
+    def services(self):
+        """Every active service with whether it is open now and how many are waiting today."""
+        now = self.clock.now()
+        with self.db.read() as session:
+            tz_name = village_timezone(session)
+            day = business_day(session, now)
+            waiting = dict(
+                session.execute(
+                    select(Ticket.service_id, func.count())
+                    .where(Ticket.day == day, Ticket.status == "waiting")
+                    .group_by(Ticket.service_id)
+                ).all()
+            )
+            services = session.scalars(
+                select(Service).where(Service.active).order_by(Service.position, Service.id)
+            ).all()
+            return [
+                {
+                    "code": s.code,
+                    "name": s.name,
+                    "prefix": s.prefix,
+                    "description": s.description,
+                    "requirements": requirement_list(s),
+                    "open": is_open(s, now, tz_name),
+                    "opens_at": s.opens_at,
+                    "closes_at": s.closes_at,
+                    "waiting": waiting.get(s.id, 0),
+                }
+                for s in services
+            ]
+
+    def ticket(self, ticket_id):
+        """The public view of one ticket (position, ETA, counter), or NotFound.
+
+        Views are cached per queue version, so a phone polling an unchanged queue costs one
+        small query.
+        """
+        key = self.version()
+        with self._views_lock:
+            cached = self._views.get(ticket_id)
+            if cached and cached[0] == key:
+                self._views.move_to_end(ticket_id)
+                return cached[1]
+        with self.db.read() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise NotFound("ticket_not_found")
+            view = self._view(session, ticket)
+        with self._views_lock:
+            self._views[ticket_id] = (key, view)
+            self._views.move_to_end(ticket_id)
+            while len(self._views) > 10_000:
+                self._views.popitem(last=False)
+        return view
+
+    def counters(self):
+        """Every active counter with its services and the ticket it is serving (or None)."""
+        with self.db.read() as session:
+            day = business_day(session, self.clock.now())
+            counters = session.scalars(
+                select(Counter).where(Counter.active).order_by(Counter.position, Counter.id)
+            ).all()
+            current = current_tickets(session, day)
+            return [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "services": [s.code for s in c.services],
+                    "serving": self._view(session, current[c.id]) if c.id in current else None,
+                }
+                for c in counters
+            ]
+
+    def waiting_list(self, counter_id):
+        """The tickets waiting for a counter's services today, in the order they will be called."""
+        with self.db.read() as session:
+            counter = get_counter(session, counter_id)
+            day = business_day(session, self.clock.now())
+            tickets = self._waiting(session, day, [s.id for s in counter.services])
+            due = self._priority_due(session, day, [s.id for s in counter.services])
+            ordered = call_order(tickets, due, self.policy.priority_ratio)
+            return [ticket_summary(t) for t in ordered]
+
+    def board(self, calls=6):
+        """What the display board shows: now serving per counter, the last calls, waiting per service."""
+        now = self.clock.now()
+        with self.db.read() as session:
+            day = business_day(session, now)
+            counters = session.scalars(
+                select(Counter).where(Counter.active).order_by(Counter.position, Counter.id)
+            ).all()
+            current = current_tickets(session, day)
+            events = session.scalars(
+                select(TicketEvent)
+                .where(TicketEvent.day == day, TicketEvent.kind.in_(("called", "recalled")))
+                .order_by(TicketEvent.id.desc())
+                .limit(calls)
+            ).all()
+            return {
+                "day": day.isoformat(),
+                "counters": [
+                    {
+                        "id": c.id,
+                        "name": c.name,
+                        "serving": ticket_summary(current[c.id]) if c.id in current else None,
+                    }
+                    for c in counters
+                ],
+                "last_calls": [
+                    {
+                        "number": e.ticket.number,
+                        "counter": e.counter.name if e.counter else None,
+                        "counter_id": e.counter_id,
+                        "at": e.at.isoformat(),
+                        "recall": e.kind == "recalled",
+                    }
+                    for e in events
+                ],
+                "services": [{"code": s["code"], "name": s["name"], "waiting": s["waiting"]} for s in self.services()],
+            }
+
+    # -- issuing ---------------------------------------------------------------------------
+
+    def issue(self, service_code, priority=False, source="web", client="", limit_client=False):
+        """Take a ticket for ``service_code``; returns its view.
+
+        ``limit_client`` applies the hotspot rule: one address may hold only a few active
+        tickets, so a phone or a script cannot drain a service's daily cap.
+        """
+        now = self.clock.now()
+        with self.db.write() as session:
+            service = session.scalar(select(Service).where(Service.code == service_code, Service.active))
+            if service is None:
+                raise NotFound("unknown_service", service=service_code)
+            if not is_open(service, now, village_timezone(session)):
+                raise Refused("service_closed", service=service.name, opens_at=service.opens_at)
+            day = business_day(session, now, advance=True)
+            issued = session.scalar(
+                select(func.count()).where(Ticket.origin_service_id == service.id, Ticket.day == day)
+            )
+            if service.daily_cap and issued >= service.daily_cap:
+                raise Refused("daily_cap_reached", service=service.name, cap=service.daily_cap)
+            if limit_client and client:
+                held = session.scalar(
+                    select(func.count()).where(
+                        Ticket.client == client, Ticket.day == day, Ticket.status.in_(ACTIVE)
+                    )
+                )
+                if held >= self.policy.hotspot_max_tickets:
+                    raise Refused("too_many_tickets", limit=self.policy.hotspot_max_tickets)
+            seq = (
+                session.scalar(
+                    select(func.max(Ticket.seq)).where(Ticket.origin_service_id == service.id, Ticket.day == day)
+                )
+                or 0
+            ) + 1
+            ticket = Ticket(
+                id=secrets.token_urlsafe(12),
+                day=day,
+                origin_service_id=service.id,
+                service_id=service.id,
+                seq=seq,
+                number=f"{service.prefix}-{seq:03d}",
+                priority=bool(priority),
+                status="waiting",
+                source=source,
+                client=client,
+                created_at=now,
+                call_count=0,
+            )
+            session.add(ticket)
+            ticket.service = service
+            record(session, ticket, "issued", now)
+            bump_version(session)
+            session.flush()
+            return self._view(session, ticket)
+
+    # -- counter operations ----------------------------------------------------------------
+
+    def call_next(self, counter_id, user_id=None):
+        """Call the next ticket to a counter, respecting priority fairly.
+
+        A ticket still being served at the counter is completed first; one that was called but
+        not yet started must be skipped, recalled or started explicitly (409 otherwise), so a
+        resident who is walking up is never silently passed over.
+        """
+        now = self.clock.now()
+        with self.db.write() as session:
+            counter = get_counter(session, counter_id)
+            day = business_day(session, now, advance=True)
+            current = current_tickets(session, day).get(counter.id)
+            if current is not None and current.status == "called":
+                raise Conflict("counter_busy", number=current.number)
+            if current is not None:
+                finish(session, current, now, user_id)
+            service_ids = [s.id for s in counter.services]
+            waiting = self._waiting(session, day, service_ids)
+            if not waiting:
+                if current is not None:
+                    bump_version(session)
+                raise NotFound("queue_empty", counter=counter.name)
+            due = self._priority_due(session, day, service_ids)
+            ticket = call_order(waiting, due, self.policy.priority_ratio)[0]
+            ticket.status = "called"
+            ticket.counter_id = counter.id
+            ticket.called_at = now
+            ticket.call_count += 1
+            record(session, ticket, "called", now, user_id)
+            return self._changed(session, ticket)
+
+    def recall(self, counter_id, user_id=None):
+        """Call the counter's current ticket again (the board and voice repeat it)."""
+        return self._at_counter(counter_id, ("called", "serving"), "recalled", user_id)
+
+    def start(self, counter_id, user_id=None):
+        """The resident arrived: serving starts."""
+        return self._at_counter(counter_id, ("called",), "started", user_id)
+
+    def complete(self, counter_id, user_id=None):
+        """The service is done."""
+        return self._at_counter(counter_id, AT_COUNTER, "done", user_id)
+
+    def skip(self, counter_id, user_id=None):
+        """The resident did not come: skipped (can be put back into the queue today)."""
+        return self._at_counter(counter_id, ("called",), "skipped", user_id)
+
+    def transfer(self, counter_id, service_code, user_id=None):
+        """Send the counter's ticket to another service; it keeps its place by issue time."""
+        now = self.clock.now()
+        with self.db.write() as session:
+            counter = get_counter(session, counter_id)
+            day = business_day(session, now, advance=True)
+            ticket = current_tickets(session, day).get(counter.id)
+            if ticket is None:
+                raise Conflict("counter_idle", counter=counter.name)
+            target = session.scalar(select(Service).where(Service.code == service_code, Service.active))
+            if target is None:
+                raise NotFound("unknown_service", service=service_code)
+            if target.id == ticket.service_id:
+                raise Conflict("same_service", service=target.name)
+            ticket.service_id = target.id
+            ticket.service = target
+            ticket.status = "waiting"
+            ticket.counter_id = None
+            ticket.called_at = ticket.started_at = None
+            record(session, ticket, "transferred", now, user_id, counter_id=counter.id)
+            return self._changed(session, ticket)
+
+    def requeue(self, ticket_id, user_id=None):
+        """Put a skipped ticket back into today's queue, at its original place."""
+        now = self.clock.now()
+        with self.db.write() as session:
+            ticket = get_ticket(session, ticket_id)
+            day = business_day(session, now, advance=True)
+            if ticket.status != "skipped" or ticket.day != day:
+                raise Conflict("wrong_state", number=ticket.number, status=public_status(ticket, day))
+            ticket.status = "waiting"
+            ticket.counter_id = None
+            record(session, ticket, "requeued", now, user_id)
+            return self._changed(session, ticket)
+
+    def cancel(self, ticket_id, user_id=None):
+        """The resident (or an official) gives the ticket up."""
+        now = self.clock.now()
+        with self.db.write() as session:
+            ticket = get_ticket(session, ticket_id)
+            day = business_day(session, now, advance=True)
+            if ticket.status not in ("waiting", "called") or ticket.day != day:
+                raise Conflict("wrong_state", number=ticket.number, status=public_status(ticket, day))
+            counter_id = ticket.counter_id
+            ticket.status = "cancelled"
+            ticket.finished_at = now
+            record(session, ticket, "cancelled", now, user_id, counter_id=counter_id)
+            return self._changed(session, ticket)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _at_counter(self, counter_id, allowed, event, user_id):
+        now = self.clock.now()
+        with self.db.write() as session:
+            counter = get_counter(session, counter_id)
+            day = business_day(session, now, advance=True)
+            ticket = current_tickets(session, day).get(counter.id)
+            if ticket is None:
+                raise Conflict("counter_idle", counter=counter.name)
+            if ticket.status not in allowed:
+                raise Conflict("wrong_state", number=ticket.number, status=ticket.status)
+            if event == "recalled":
+                ticket.call_count += 1
+                ticket.called_at = ticket.called_at or now
+                record(session, ticket, "recalled", now, user_id)
+            elif event == "started":
+                ticket.status = "serving"
+                ticket.started_at = now
+                record(session, ticket, "started", now, user_id)
+            elif event == "done":
+                finish(session, ticket, now, user_id)
+            elif event == "skipped":
+                ticket.status = "skipped"
+                ticket.finished_at = now
+                record(session, ticket, "skipped", now, user_id)
+            return self._changed(session, ticket)
+
+    def _changed(self, session, ticket):
+        bump_version(session)
+        session.flush()
+        return self._view(session, ticket)
+
+    def _waiting(self, session, day, service_ids):
+        return session.scalars(
+            select(Ticket)
+            .where(Ticket.day == day, Ticket.status == "waiting", Ticket.service_id.in_(service_ids))
+            .order_by(Ticket.created_at, Ticket.id)
+        ).all()
+
+    def _priority_due(self, session, day, service_ids):
+        """How many regular tickets were called since the last priority one (None: no priority yet)."""
+        recent = session.execute(
+            select(Ticket.priority)
+            .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+            .where(TicketEvent.day == day, TicketEvent.kind == "called", TicketEvent.service_id.in_(service_ids))
+            .order_by(TicketEvent.id.desc())
+            .limit(self.policy.priority_ratio + 1)
+        ).scalars().all()
+        regulars = 0
+        for was_priority in recent:
+            if was_priority:
+                return regulars
+            regulars += 1
+        return None
+
+    def _view(self, session, ticket):
+        """Everything a resident's ticket page needs."""
+        day = business_day(session, self.clock.now())
+        status = public_status(ticket, day)
+        position = eta = None
+        if status == "waiting":
+            ahead = self._ahead(session, ticket)
+            position = ahead + 1
+            eta = self._eta(session, ticket.service_id, ahead)
+        elif status in AT_COUNTER:
+            position, eta = 0, 0
+        return {
+            "id": ticket.id,
+            "number": ticket.number,
+            "service": ticket.service.code,
+            "service_name": ticket.service.name,
+            "priority": ticket.priority,
+            "status": status,
+            "position": position,
+            "eta_seconds": eta,
+            "counter": ticket.counter.name if ticket.counter_id and status in AT_COUNTER + ("done",) else None,
+            "day": ticket.day.isoformat(),
+            "created_at": ticket.created_at.astimezone(ZoneInfo(village_timezone(session))).isoformat(),
+            "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
+        }
+
+    def _ahead(self, session, ticket):
+        """Tickets that will be called before this one in its service.
+
+        Priority tickets wait only behind earlier priority tickets; a regular ticket waits behind
+        earlier regular ones and every waiting priority ticket (the fairness ratio makes this an
+        upper bound).
+        """
+        query = select(func.count()).where(
+            Ticket.day == ticket.day,
+            Ticket.status == "waiting",
+            Ticket.service_id == ticket.service_id,
+            Ticket.id != ticket.id,
+        )
+        earlier = (Ticket.created_at < ticket.created_at) | (
+            (Ticket.created_at == ticket.created_at) & (Ticket.id < ticket.id)
+        )
+        if ticket.priority:
+            query = query.where(Ticket.priority, earlier)
+        else:
+            query = query.where(Ticket.priority | earlier)
+        return session.scalar(query)
+
+    def _eta(self, session, service_id, ahead):
+        """Seconds until a ticket with ``ahead`` people before it is called (a rough, honest guess)."""
+        since = self.clock.now() - timedelta(days=HISTORY_DAYS)
+        durations = session.execute(
+            select(Ticket.started_at, Ticket.finished_at)
+            .where(
+                Ticket.service_id == service_id,
+                Ticket.status == "done",
+                Ticket.started_at.is_not(None),
+                Ticket.finished_at >= since,
+            )
+            .order_by(Ticket.finished_at.desc())
+            .limit(HISTORY_SIZE)
+        ).all()
+        seconds = [(end - begin).total_seconds() for begin, end in durations if end > begin]
+        per_person = sum(seconds) / len(seconds) if seconds else self.policy.default_service_seconds
+        desks = session.scalar(
+            select(func.count(Counter.id))
+            .join(Counter.services)
+            .where(Counter.active, Service.id == service_id)
+        )
+        return int(round(ahead * per_person / max(desks or 0, 1)))
+
+
+def call_order(waiting, regulars_since_priority, ratio):
+    """Order waiting tickets as counters will call them.
+
+    Priority tickets go first, but after a priority call ``ratio`` regular tickets are called
+    (while there are any) before the next priority one, so regular tickets never starve.
+    """
+    priority = [t for t in waiting if t.priority]
+    regular = [t for t in waiting if not t.priority]
+    order = []
+    since = ratio if regulars_since_priority is None else regulars_since_priority
+    while priority or regular:
+        if priority and (since >= ratio or not regular):
+            order.append(priority.pop(0))
+            since = 0
+        else:
+            order.append(regular.pop(0))
+            since += 1
+    return order
+
+
+def finish(session, ticket, now, user_id):
+    """Mark a ticket done (served without ``start`` counts its service from the call)."""
+    ticket.status = "done"
+    ticket.started_at = ticket.started_at or ticket.called_at
+    ticket.finished_at = now
+    record(session, ticket, "done", now, user_id)
+
+
+def record(session, ticket, kind, now, user_id=None, counter_id=None):
+    """Append to the ticket's history."""
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            day=ticket.day,
+            kind=kind,
+            counter_id=counter_id if counter_id is not None else ticket.counter_id,
+            service_id=ticket.service_id,
+            user_id=user_id,
+            at=now,
+        )
+    )
+
+
+def current_tickets(session, day):
+    """The ticket each counter has called or is serving today, keyed by counter id."""
+    tickets = session.scalars(
+        select(Ticket).where(Ticket.day == day, Ticket.status.in_(AT_COUNTER), Ticket.counter_id.is_not(None))
+    ).all()
+    return {t.counter_id: t for t in tickets}
+
+
+def public_status(ticket, day):
+    """The status a person sees: an unfinished ticket from an earlier day has expired."""
+    if ticket.status in ACTIVE and ticket.day < day:
+        return "expired"
+    return ticket.status
+
+
+def ticket_summary(ticket):
+    """The short form of a ticket used in lists and on the board."""
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "service": ticket.service.code,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "created_at": ticket.created_at.isoformat(),
+    }
+
+
+def requirement_list(service):
+    """The service's requirements as a list of lines."""
+    return [line.strip() for line in service.requirements.splitlines() if line.strip()]
+
+
+def get_counter(session, counter_id):
+    """The active counter with this id, or NotFound."""
+    counter = session.get(Counter, counter_id)
+    if counter is None or not counter.active:
+        raise NotFound("unknown_counter", counter=counter_id)
+    return counter
+
+
+def get_ticket(session, ticket_id):
+    """The ticket with this id, or NotFound."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound("ticket_not_found")
+    return ticket

@@ -1,0 +1,17 @@
+"""Housekeeping the worker does every round (the sync with the district joins it later)."""
+
+from portal.domain.village import business_day
+
+
+def run_once(db, clock):
+    """Record a new business day as soon as the clock reaches it, and keep the WAL file small.
+
+    Recording the day early matters on a Pi without a battery clock: once 00:05 has been seen, a
+    power cut that brings the clock back to yesterday cannot make the queue reuse yesterday.
+    Returns what was done, for the log.
+    """
+    with db.write() as session:
+        day = business_day(session, clock.now(), advance=True)
+    with db.engine.connect() as connection:
+        busy, wal_pages, moved = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    return {"business_day": day.isoformat(), "checkpoint_busy": bool(busy), "wal_pages": wal_pages}

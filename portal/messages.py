@@ -1,0 +1,61 @@
+"""Everything Balai may tell a person about an error code (and the console's confirmations).
+
+Plain English strings, marked with ``N_`` for extraction into the catalogues; the web layer
+translates them per request (Indonesian first), the CLI prints them as they are. A test checks
+that every code the domain raises has a message here.
+"""
+
+
+def N_(text):
+    """Mark a string for the translation catalogues without translating it here."""
+    return text
+
+
+MESSAGES = {
+    "unknown_service": N_("There is no service with the code %(service)s."),
+    "service_closed": N_("%(service)s is closed now. It opens at %(opens_at)s."),
+    "daily_cap_reached": N_("Today's %(cap)s tickets for %(service)s are all taken. Please come back tomorrow."),
+    "too_many_tickets": N_("This phone already holds %(limit)s active tickets. Use or cancel one first."),
+    "ticket_not_found": N_("This ticket does not exist. Check the number or take a new ticket."),
+    "unknown_counter": N_("There is no counter %(counter)s."),
+    "counter_busy": N_("Ticket %(number)s is still being called. Start, skip or recall it first."),
+    "counter_idle": N_("%(counter)s has no ticket at the moment."),
+    "queue_empty": N_("Nobody is waiting for %(counter)s."),
+    "same_service": N_("The ticket is already in %(service)s."),
+    "wrong_state": N_("Ticket %(number)s cannot do that now (status: %(status)s)."),
+    "bad_json": N_("The request is not valid JSON."),
+    "bad_field": N_("The field %(field)s is missing or wrong."),
+    "login_required": N_("Please sign in as an official first."),
+    "forbidden": N_("Your role may not do this."),
+    "csrf": N_("The form has expired. Please reload the page and try again."),
+    "cross_site": N_("This form was sent from another site and was refused."),
+    "not_found": N_("This page does not exist."),
+    "method_not_allowed": N_("This address does not accept that kind of request."),
+    "server_error": N_("Something went wrong on the server. Nothing was changed; please try again."),
+    "password_too_short": N_("The password must have at least %(minimum)s characters."),
+    "bad_username": N_("The username is empty or too long."),
+    "bad_role": N_("Unknown role %(role)s: use admin, operator or editor."),
+    "user_exists": N_("The user %(username)s already exists."),
+    "unknown_user": N_("There is no user %(username)s."),
+    "title_required": N_("An announcement needs a title."),
+    "expires_before_publish": N_("An announcement cannot expire before it is published."),
+    "bad_login": N_("Wrong username or password."),
+    # Confirmations on the counter panel.
+    "done_call_next": N_("Called %(number)s."),
+    "done_recall": N_("Called %(number)s again."),
+    "done_start": N_("Serving %(number)s."),
+    "done_complete": N_("%(number)s is done."),
+    "done_skip": N_("%(number)s was skipped (no-show)."),
+    "done_transfer": N_("%(number)s was sent to another service."),
+    "done_requeue": N_("%(number)s is back in the queue."),
+}
+
+
+def render(code, translate=lambda text: text, **details):
+    """The message for ``code`` with its details filled in (unknown codes get the generic one)."""
+    template = translate(MESSAGES.get(code, MESSAGES["server_error"]))
+    details = {k: ("" if v is None else v) for k, v in details.items()}
+    try:
+        return template % details
+    except (KeyError, TypeError, ValueError):
+        return template

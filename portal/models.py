@@ -1,0 +1,194 @@
+"""Database tables, as SQLAlchemy 2 models.
+
+Plain data: the rules live in ``portal/domain``. Changing a table means a new Alembic revision in
+``portal/migrations/versions`` (a test compares the two).
+"""
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Table, Column, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime stored as sortable UTC text (``2026-11-23T08:00:00.000000Z``)."""
+
+    impl = String(27)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use the clock")
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+class ISODate(TypeDecorator):
+    """A calendar date stored as ``YYYY-MM-DD``."""
+
+    impl = String(10)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else value.isoformat()
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else date.fromisoformat(value)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Village(Base):
+    """The village's identity: one row, set by the demo or the setup wizard."""
+
+    __tablename__ = "village"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    code: Mapped[str] = mapped_column(String(20), default="")  # Kemendagri code
+    kecamatan: Mapped[str] = mapped_column(String(120), default="")
+    kabupaten: Mapped[str] = mapped_column(String(120), default="")
+    province: Mapped[str] = mapped_column(String(120), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Jakarta")
+
+
+class QueueState(Base):
+    """One row: the business day (never goes backwards) and a version bumped on every queue write."""
+
+    __tablename__ = "queue_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_day: Mapped[date] = mapped_column(ISODate)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+counter_services = Table(
+    "counter_services",
+    Base.metadata,
+    Column("counter_id", ForeignKey("counters.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Service(Base):
+    """A service (layanan) residents queue for."""
+
+    __tablename__ = "services"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    prefix: Mapped[str] = mapped_column(String(2), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    requirements: Mapped[str] = mapped_column(Text, default="")  # one per line
+    opens_at: Mapped[str] = mapped_column(String(5), default="00:00")  # local HH:MM
+    closes_at: Mapped[str] = mapped_column(String(5), default="24:00")
+    days: Mapped[str] = mapped_column(String(7), default="1234567")  # ISO weekdays it is open
+    daily_cap: Mapped[int] = mapped_column(Integer, default=0)  # 0: no cap
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    counters: Mapped[list["Counter"]] = relationship(
+        secondary=counter_services, back_populates="services", order_by="Counter.position"
+    )
+
+
+class Counter(Base):
+    """A counter (loket) where officials serve one or more services."""
+
+    __tablename__ = "counters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    services: Mapped[list[Service]] = relationship(
+        secondary=counter_services, back_populates="counters", order_by=Service.position
+    )
+
+
+class Ticket(Base):
+    """A queue ticket. ``id`` is an unguessable token: it is the key in the shared status URL."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("origin_service_id", "day", "seq", name="uq_ticket_number"),
+        Index("ix_tickets_day_status", "day", "status"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(ISODate)
+    origin_service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(12))  # "A-001"
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="waiting")
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"), nullable=True)
+    source: Mapped[str] = mapped_column(String(12), default="web")  # web, hotspot, kiosk, official
+    client: Mapped[str] = mapped_column(String(64), default="")  # address, for the hotspot limit
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    call_count: Mapped[int] = mapped_column(Integer, default=0)
+    service: Mapped[Service] = relationship(foreign_keys=[service_id])
+    counter: Mapped[Counter | None] = relationship()
+
+
+class TicketEvent(Base):
+    """What happened to a ticket, when, where and by whom: the board's calls and the statistics."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_day_kind", "day", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    day: Mapped[date] = mapped_column(ISODate)
+    kind: Mapped[str] = mapped_column(String(12))
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"), nullable=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ticket: Mapped[Ticket] = relationship()
+    counter: Mapped[Counter | None] = relationship()
+
+
+class Announcement(Base):
+    """A public announcement (pengumuman) shown on phones, the kiosk and the display board."""
+
+    __tablename__ = "announcements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    publish_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expire_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    """An official with a role: admin, operator or editor."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(12))
+    # Changes with the password, so a password change ends every open session.
+    session_key: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A bearer token that acts as its user; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user: Mapped[User] = relationship()

@@ -1,0 +1,153 @@
+"""The officials' console (``/admin``): sign in, pick a counter, run the queue.
+
+Only reachable from the office (see ``security.require_office``); every form carries a CSRF
+token. Buttons are plain forms, so the panel works without JavaScript; a small script keeps the
+waiting list live.
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from portal.domain import users
+from portal.domain.errors import DomainError
+from portal.domain.queue import get_counter
+from portal.domain.village import business_day
+from portal.models import Counter, Service, Ticket
+from portal.web.auth import balai, current_user, login, logout, may
+from portal.web.errors import message
+from portal.web.security import require_office
+from portal.web.tickets import current_etag
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+COUNTER_ACTIONS = ("call-next", "recall", "start", "complete", "skip", "transfer")
+
+
+@bp.before_request
+def office_only():
+    """The console does not exist for the hotspot or outside networks."""
+    require_office()
+
+
+def signed_in(permission=None):
+    """The official of this request, or a redirect to the sign-in page (403 for the wrong role)."""
+    user = current_user()
+    if user is None:
+        return None
+    if permission and not may(permission, user):
+        abort(403)
+    return user
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login_page():
+    """Sign in with username and password."""
+    error = None
+    if request.method == "POST":
+        with balai().db.read() as session:
+            user = users.authenticate(session, request.form.get("username", ""), request.form.get("password", ""))
+        if user is not None:
+            login(user)
+            return redirect(url_for("admin.index"), code=303)
+        error = message("bad_login")
+    return render_template("admin/login.html", error=error), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout_page():
+    """Sign out."""
+    logout()
+    return redirect(url_for("admin.login_page"), code=303)
+
+
+@bp.get("/")
+def index():
+    """Pick a counter."""
+    user = signed_in()
+    if user is None:
+        return redirect(url_for("admin.login_page"))
+    return render_template("admin/index.html", user=user, counters=balai().queue.counters(), can_queue=may("queue"))
+
+
+def panel_context(counter_id):
+    """What the counter panel shows: the counter, its current ticket, who waits, who was skipped."""
+    queue = balai().queue
+    with balai().db.read() as session:
+        counter = get_counter(session, counter_id)
+        day = business_day(session, balai().clock.now())
+        skipped = session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.day == day,
+                Ticket.status == "skipped",
+                Ticket.service_id.in_([s.id for s in counter.services]),
+            )
+            .order_by(Ticket.finished_at.desc())
+        ).all()
+        services = session.scalars(select(Service).where(Service.active).order_by(Service.position)).all()
+        info = {"id": counter.id, "name": counter.name, "services": [s.name for s in counter.services]}
+        transfer_to = [(s.code, s.name) for s in services]
+        skipped = [{"id": t.id, "number": t.number} for t in skipped]
+    current = next(c["serving"] for c in queue.counters() if c["id"] == counter_id)
+    return {
+        "counter": info,
+        "current": current,
+        "waiting": queue.waiting_list(counter_id),
+        "skipped": skipped,
+        "transfer_to": transfer_to,
+    }
+
+
+@bp.get("/counter/<int:counter_id>")
+def counter(counter_id):
+    """The counter panel."""
+    user = signed_in("queue")
+    if user is None:
+        return redirect(url_for("admin.login_page"))
+    return render_template("admin/counter.html", user=user, etag=current_etag(), **panel_context(counter_id))
+
+
+@bp.get("/counter/<int:counter_id>/live")
+def counter_live(counter_id):
+    """The panel's changing part, fetched by the page's script when the queue changes."""
+    if signed_in("queue") is None:
+        abort(401)
+    return render_template("admin/_counter_live.html", **panel_context(counter_id))
+
+
+@bp.post("/counter/<int:counter_id>/<action>")
+def counter_action(counter_id, action):
+    """Run a counter operation from a console button, then show the panel again."""
+    user = signed_in("queue")
+    if user is None:
+        return redirect(url_for("admin.login_page"))
+    if action not in COUNTER_ACTIONS:
+        abort(404)
+    queue = balai().queue
+    try:
+        if action == "transfer":
+            view = queue.transfer(counter_id, request.form.get("service", ""), user_id=user.id)
+        else:
+            view = getattr(queue, action.replace("-", "_"))(counter_id, user_id=user.id)
+        flash(message(f"done_{action.replace('-', '_')}", number=view["number"]), "ok")
+    except DomainError as exc:
+        flash(message(exc.code, **exc.details), "error")
+    return redirect(url_for("admin.counter", counter_id=counter_id), code=303)
+
+
+@bp.post("/ticket/<ticket_id>/requeue")
+def requeue(ticket_id):
+    """Put a skipped ticket back into the queue, from the panel's skipped list."""
+    user = signed_in("queue")
+    if user is None:
+        return redirect(url_for("admin.login_page"))
+    try:
+        view = balai().queue.requeue(ticket_id, user_id=user.id)
+        flash(message("done_requeue", number=view["number"]), "ok")
+    except DomainError as exc:
+        flash(message(exc.code, **exc.details), "error")
+    back = request.form.get("counter", type=int)
+    with balai().db.read() as session:
+        if back is None or session.get(Counter, back) is None:
+            return redirect(url_for("admin.index"), code=303)
+    return redirect(url_for("admin.counter", counter_id=back), code=303)

@@ -1,0 +1,118 @@
+"""The JSON API, version 1 (``/api/v1``), described by ``/api/v1/openapi.json``.
+
+Errors are always JSON ``{"error": code, "message": text}`` with a 4xx status; the message is
+Indonesian unless the client asked for English (``?lang=en``).
+"""
+
+from flask import Blueprint, abort, jsonify, request, url_for
+
+from portal.domain.errors import DomainError
+from portal.web import openapi
+from portal.web.auth import balai, current_user, requires
+from portal.web.tickets import conditional, issue_ticket, ticket_payload
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+COUNTER_ACTIONS = ("call-next", "recall", "start", "complete", "skip", "transfer")
+
+
+def json_body():
+    """The request's JSON object, or a 400 ``bad_json``."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise DomainError("bad_json")
+    return data
+
+
+@bp.get("/openapi.json")
+def openapi_spec():
+    """The machine-readable description of this API."""
+    return jsonify(openapi.SPEC)
+
+
+@bp.get("/services")
+def services():
+    """Open services with their waiting counts."""
+    return jsonify(
+        [{k: s[k] for k in ("code", "name", "prefix", "open", "waiting")} for s in balai().queue.services()]
+    )
+
+
+@bp.post("/tickets")
+def create_ticket():
+    """Take a ticket: ``{"service": CODE, "priority": false}`` → 201 and the ticket."""
+    data = json_body()
+    service = data.get("service")
+    priority = data.get("priority", False)
+    if not isinstance(service, str) or not service:
+        raise DomainError("bad_field", field="service")
+    if not isinstance(priority, bool):
+        raise DomainError("bad_field", field="priority")
+    view = issue_ticket(service, priority)
+    response = jsonify(ticket_payload(view))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.ticket", ticket_id=view["id"])
+    return response
+
+
+@bp.get("/tickets/<ticket_id>")
+def ticket(ticket_id):
+    """One ticket's status; answers 304 to ``If-None-Match`` while nothing changed."""
+    return conditional(lambda: jsonify(ticket_payload(balai().queue.ticket(ticket_id))))
+
+
+@bp.post("/tickets/<ticket_id>/cancel")
+def cancel(ticket_id):
+    """Cancel a ticket: the resident holding its id may, and so may an official."""
+    user = current_user()
+    return jsonify(ticket_payload(balai().queue.cancel(ticket_id, user_id=user.id if user else None)))
+
+
+@bp.post("/tickets/<ticket_id>/requeue")
+@requires("queue")
+def requeue(ticket_id):
+    """Put a skipped ticket back into today's queue."""
+    return jsonify(ticket_payload(balai().queue.requeue(ticket_id, user_id=current_user().id)))
+
+
+@bp.get("/counters")
+def counters():
+    """Counters, their services, and the ticket each is serving."""
+    items = balai().queue.counters()
+    for item in items:
+        if item["serving"]:
+            item["serving"] = ticket_payload(item["serving"])
+    return jsonify(items)
+
+
+@bp.post("/counters/<int:counter_id>/<action>")
+@requires("queue")
+def counter_action(counter_id, action):
+    """Counter operations for officials; each returns the affected ticket."""
+    if action not in COUNTER_ACTIONS:
+        abort(404)
+    queue = balai().queue
+    user_id = current_user().id
+    if action == "transfer":
+        target = json_body().get("service")
+        if not isinstance(target, str) or not target:
+            raise DomainError("bad_field", field="service")
+        view = queue.transfer(counter_id, target, user_id=user_id)
+    else:
+        operation = getattr(queue, action.replace("-", "_"))
+        view = operation(counter_id, user_id=user_id)
+    return jsonify(ticket_payload(view))
+
+
+@bp.get("/counters/<int:counter_id>/waiting")
+@requires("queue")
+def waiting(counter_id):
+    """The tickets a counter will call, in order."""
+    return jsonify(balai().queue.waiting_list(counter_id))
+
+
+@bp.get("/board")
+def board():
+    """What the display board shows; ETag and 304 on ``If-None-Match``."""
+    return conditional(lambda: jsonify(balai().queue.board()))
+

@@ -1,0 +1,99 @@
+"""Officials' identity on a request: the console session or an API bearer token."""
+
+import functools
+
+from flask import abort, current_app, g, request, session
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
+
+from portal.domain import users
+from portal.models import User
+from portal.web.security import require_office
+
+# What each role may do. Admins may do everything.
+PERMISSIONS = {
+    "queue": ("admin", "operator"),
+    "content": ("admin", "editor"),
+}
+
+
+def balai():
+    """The app's domain objects (settings, db, clock, queue)."""
+    return current_app.extensions["balai"]
+
+
+def login(user):
+    """Start a console session for ``user``."""
+    session.clear()
+    session.permanent = True
+    session["uid"] = user.id
+    session["key"] = user.session_key
+
+
+def logout():
+    """End the console session."""
+    session.clear()
+
+
+def bearer_token():
+    """The token of an ``Authorization: Bearer`` header, or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def current_user():
+    """The official making this request (bearer token or session), or None. Cached per request."""
+    if "user" not in g:
+        g.user = None
+        g.via_token = False
+        token = bearer_token()
+        with balai().db.read() as db_session:
+            if token:
+                g.user = users.user_for_token(db_session, token)
+                g.via_token = g.user is not None
+            elif "uid" in session:
+                user = db_session.get(User, session["uid"])
+                # A changed password changes session_key and so ends old sessions.
+                if user is not None and user.session_key == session.get("key"):
+                    g.user = user
+    return g.user
+
+
+def may(permission, user=None):
+    """Whether the user may use ``permission`` (see PERMISSIONS)."""
+    user = user or current_user()
+    return user is not None and user.role in PERMISSIONS[permission]
+
+
+def check_api_csrf():
+    """Cookie-authenticated API writes must carry the page's CSRF token (header X-CSRFToken)."""
+    if g.get("via_token"):
+        return
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken", ""))
+    except ValidationError:
+        exc = abort.mapping[400]()
+        exc.balai_code = "csrf"
+        raise exc from None
+
+
+def requires(permission):
+    """Decorator for official API views: 404 outside the office networks, 401 without identity,
+    403 with the wrong role."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            require_office()
+            user = current_user()
+            if user is None:
+                abort(401)
+            check_api_csrf()
+            if not may(permission, user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,29 @@
+"""Languages: Indonesian first, English on request (the toggle sets a cookie)."""
+
+from flask import request
+from flask_babel import Babel
+
+LANGUAGES = ("id", "en")
+COOKIE = "balai_lang"
+
+
+def pick_locale():
+    """The language of this request: ``?lang=`` first, then the cookie, else Indonesian."""
+    asked = request.args.get("lang") or request.cookies.get(COOKIE)
+    return asked if asked in LANGUAGES else "id"
+
+
+def remember_choice(response):
+    """Keep a language chosen with ``?lang=`` for the next pages (phones without JS too)."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES and request.cookies.get(COOKIE) != asked:
+        response.set_cookie(COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+def init_app(app):
+    """Attach Flask-Babel with Balai's catalogues (``portal/translations``)."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "id")
+    Babel(app, locale_selector=pick_locale)
+    app.after_request(remember_choice)
+    app.jinja_env.globals["current_lang"] = pick_locale

@@ -1,0 +1,78 @@
+"""The residents' pages: home, the queue, and a ticket's own page.
+
+Server-rendered and usable without JavaScript (forms and a meta refresh); a few lines of JS make
+the ticket page live. Public forms carry no CSRF token because the phone's sign-in popup may keep
+no cookies; a same-origin check refuses forms posted from other sites instead.
+"""
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from portal.domain import announcements
+from portal.domain.errors import DomainError
+from portal.domain.village import get_village
+from portal.web.auth import balai
+from portal.web.errors import message
+from portal.web.security import same_origin
+from portal.web.tickets import current_etag, issue_ticket
+
+bp = Blueprint("public", __name__)
+
+
+def village():
+    """The village profile for page headers."""
+    with balai().db.read() as session:
+        return get_village(session)
+
+
+@bp.get("/")
+def home():
+    """The village's front page: queue at a glance and current announcements."""
+    with balai().db.read() as session:
+        news = announcements.current(session, balai().clock.now(), limit=5)
+    return render_template("home.html", services=balai().queue.services(), news=news)
+
+
+@bp.get("/queue")
+def queue():
+    """Every service with its requirements and waiting count, and a button to take a ticket."""
+    return render_template("queue.html", services=balai().queue.services(), error=None)
+
+
+@bp.post("/queue")
+def take():
+    """Take a ticket from the phone page; on success go to the ticket's own page."""
+    same_origin()
+    try:
+        view = issue_ticket(request.form.get("service", ""), request.form.get("priority") == "1")
+    except DomainError as exc:
+        return (
+            render_template("queue.html", services=balai().queue.services(), error=message(exc.code, **exc.details)),
+            exc.status,
+        )
+    return redirect(url_for("public.ticket", ticket_id=view["id"]), code=303)
+
+
+@bp.get("/ticket/<ticket_id>")
+def ticket(ticket_id):
+    """A ticket's live page: number, place in line, estimate, and the counter once called."""
+    return render_template("ticket.html", t=balai().queue.ticket(ticket_id), etag=current_etag())
+
+
+@bp.get("/ticket/<ticket_id>/live")
+def ticket_live(ticket_id):
+    """The ticket page's changing part, fetched by its script when the ticket's ETag changes."""
+    return render_template("_ticket_live.html", t=balai().queue.ticket(ticket_id))
+
+
+@bp.post("/ticket/<ticket_id>/cancel")
+def cancel(ticket_id):
+    """The resident gives the ticket up."""
+    same_origin()
+    balai().queue.cancel(ticket_id)
+    return redirect(url_for("public.ticket", ticket_id=ticket_id), code=303)
+
+
+@bp.app_context_processor
+def page_globals():
+    """Values every page template may use."""
+    return {"village": village()}

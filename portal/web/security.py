@@ -1,0 +1,95 @@
+"""Who may reach what: response headers, the office-only console, and cross-site form checks."""
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError
+
+from portal.web.errors import respond
+
+# Everything Balai serves comes from itself: no CDN, nothing fetched from the internet.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "media-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+
+def settings():
+    """The BALAI_* settings of the running app."""
+    return current_app.extensions["balai"].settings
+
+
+def client_address():
+    """The address the request came from (waitress sets REMOTE_ADDR; Balai sits behind no proxy)."""
+    try:
+        return ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return None
+
+
+def on_hotspot(address=None):
+    """Whether the request comes from the public hotspot networks."""
+    address = address or client_address()
+    return address is not None and any(address in net for net in settings()["BALAI_HOTSPOT_NETWORKS"])
+
+
+def listener_ports(value):
+    """The ports of a BALAI_*LISTEN value (``host:port`` items, space-separated)."""
+    return {item.rsplit(":", 1)[1] for item in value.split() if ":" in item}
+
+
+def from_office():
+    """Whether the request may reach the console: an office network, never the hotspot,
+    and, when the office has a listener of its own, arrived on that listener."""
+    conf = settings()
+    if conf["BALAI_ADMIN_LISTEN"] != conf["BALAI_LISTEN"]:
+        if request.environ.get("SERVER_PORT") not in listener_ports(conf["BALAI_ADMIN_LISTEN"]):
+            return False
+    address = client_address()
+    if address is None or on_hotspot(address):
+        return False
+    return any(address in net for net in conf["BALAI_ADMIN_NETWORKS"])
+
+
+def require_office():
+    """Answer 404 (not 403: the console's existence is not advertised) outside the office."""
+    if not from_office():
+        abort(404)
+
+
+def same_origin():
+    """Refuse a form posted from another site (public forms work without cookies, so no CSRF token)."""
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+        error = CSRFError()
+        error.balai_code = "cross_site"
+        raise error
+
+
+def add_headers(response):
+    """Security headers on every response."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, Secure whenever the request came over HTTPS (or always)."""
+
+    def get_cookie_secure(self, app):
+        mode = app.extensions["balai"].settings["BALAI_SECURE_COOKIES"]
+        return mode == "on" or (mode == "auto" and request.is_secure)
+
+
+def init_app(app):
+    """Install the headers and the CSRF error page."""
+    app.after_request(add_headers)
+    app.session_interface = SessionInterface()
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return respond(getattr(exc, "balai_code", "csrf"), 400)

@@ -1,0 +1,57 @@
+"""Ticket helpers shared by the phone pages and the API: issuing with the hotspot rule,
+the public ticket shape, and conditional GETs."""
+
+from flask import Response, request, url_for
+
+from portal.web.auth import balai, current_user
+from portal.web.security import on_hotspot, settings
+
+API_FIELDS = ("id", "number", "service", "service_name", "priority", "status", "position", "eta_seconds",
+              "counter", "created_at")
+
+
+def issue_ticket(service_code, priority):
+    """Issue a ticket for this request's client; hotspot clients hold only a few at once."""
+    hotspot = on_hotspot()
+    if current_user() is not None:
+        source = "official"
+    else:
+        source = "hotspot" if hotspot else "web"
+    return balai().queue.issue(
+        service_code,
+        priority=priority,
+        source=source,
+        client=request.remote_addr or "",
+        limit_client=hotspot and source == "hotspot",
+    )
+
+
+def status_url(ticket_id):
+    """The ticket page's full address (BALAI_PUBLIC_URL when set, for QR codes that phones open)."""
+    public = settings()["BALAI_PUBLIC_URL"].rstrip("/")
+    path = url_for("public.ticket", ticket_id=ticket_id)
+    return public + path if public else url_for("public.ticket", ticket_id=ticket_id, _external=True)
+
+
+def ticket_payload(view):
+    """A ticket as the API shows it."""
+    payload = {key: view[key] for key in API_FIELDS}
+    payload["status_url"] = status_url(view["id"])
+    return payload
+
+
+def conditional(build):
+    """Answer 304 when the client's ETag is the queue's current version, else ``build()`` with it.
+
+    Phones poll every few seconds; an unchanged queue then costs one tiny query and no body.
+    """
+    version = balai().queue.version()
+    response = Response(status=304) if request.if_none_match.contains(version) else build()
+    response.set_etag(version)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def current_etag():
+    """The queue's ETag as a page embeds it for its script's first poll."""
+    return '"' + balai().queue.version() + '"'

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# System packages the test tiers need: Chromium (browser tier) and wrk (benchmarks).
+# Installed with apt-get when missing and we are root (CI runs as root on a clean machine);
+# otherwise the tiers that need them skip loudly, or fail under BALAI_REQUIRE_ALL_TIERS=1.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v taskset >/dev/null 2>&1 || need+=(util-linux)
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "setup-system: missing ${need[*]} and not root: the tiers needing them will skip (or fail in CI)." >&2
+  exit 0
+fi
+echo "setup-system: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
