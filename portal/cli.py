@@ -51,7 +51,7 @@ def read_password(confirm):
 
 def domain_failure(exc):
     """A ClickException with the (English) message for a domain error."""
-    return click.ClickException(messages.render(exc.code, **exc.details))
+    return click.ClickException(messages.render(exc.code, exc.details))
 
 
 @click.group()

@@ -6,7 +6,7 @@ Times are stored in UTC; the village's time zone only decides which local day it
 """
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -15,7 +15,7 @@ class Clock:
 
     def now(self):
         """Return the current time as an aware UTC datetime."""
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FakeClock(Clock):
@@ -24,7 +24,7 @@ class FakeClock(Clock):
     def __init__(self, start):
         if start.tzinfo is None:
             raise ValueError("FakeClock needs an aware datetime")
-        self._now = start.astimezone(timezone.utc)
+        self._now = start.astimezone(UTC)
         self._lock = threading.Lock()
 
     def now(self):
@@ -34,7 +34,7 @@ class FakeClock(Clock):
     def set(self, when):
         """Jump to ``when`` (forwards or backwards)."""
         with self._lock:
-            self._now = when.astimezone(timezone.utc)
+            self._now = when.astimezone(UTC)
 
     def advance(self, **delta):
         """Move forward by ``timedelta(**delta)``."""
@@ -45,4 +45,3 @@ class FakeClock(Clock):
 def local_date(moment, tz_name):
     """The calendar date of ``moment`` in the village's time zone."""
     return moment.astimezone(ZoneInfo(tz_name)).date()
-

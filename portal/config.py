@@ -128,9 +128,7 @@ def parse(setting, raw):
         raise ConfigError(f"{setting.name} must be on or off, not {raw!r}")
     if setting.kind == "networks":
         try:
-            return tuple(
-                ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()
-            )
+            return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
         except ValueError as exc:
             raise ConfigError(f"{setting.name}: {exc}") from None
     return raw

@@ -63,9 +63,8 @@ class Database:
     @contextmanager
     def write(self):
         """A session in a ``BEGIN IMMEDIATE`` transaction, committed on success, rolled back on error."""
-        with Session(self._writer, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        with Session(self._writer, expire_on_commit=False) as session, session.begin():
+            yield session
 
     def migrate(self):
         """Bring the schema up to the newest Alembic revision."""

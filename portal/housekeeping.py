@@ -13,5 +13,5 @@ def run_once(db, clock):
     with db.write() as session:
         day = business_day(session, clock.now(), advance=True)
     with db.engine.connect() as connection:
-        busy, wal_pages, moved = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        busy, wal_pages, _moved = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
     return {"business_day": day.isoformat(), "checkpoint_busy": bool(busy), "wal_pages": wal_pages}

@@ -51,10 +51,10 @@ MESSAGES = {
 }
 
 
-def render(code, translate=lambda text: text, **details):
-    """The message for ``code`` with its details filled in (unknown codes get the generic one)."""
+def render(code, details=None, translate=lambda text: text):
+    """The message for ``code`` with its ``details`` dict filled in (unknown codes get the generic one)."""
     template = translate(MESSAGES.get(code, MESSAGES["server_error"]))
-    details = {k: ("" if v is None else v) for k, v in details.items()}
+    details = {k: ("" if v is None else v) for k, v in (details or {}).items()}
     try:
         return template % details
     except (KeyError, TypeError, ValueError):

@@ -4,9 +4,9 @@ Plain data: the rules live in ``portal/domain``. Changing a table means a new Al
 ``portal/migrations/versions`` (a test compares the two).
 """
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Table, Column, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -22,12 +22,12 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored; use the clock")
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 class ISODate(TypeDecorator):
@@ -125,6 +125,8 @@ class Ticket(Base):
     origin_service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
+    # Issue order across all services: the queue's order (a clock jump cannot reorder it).
+    serial: Mapped[int] = mapped_column(Integer, unique=True)
     number: Mapped[str] = mapped_column(String(12))  # "A-001"
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(12), default="waiting")

@@ -22,27 +22,55 @@ VILLAGE = dict(
 )
 
 SERVICES = [
-    ("surat", "A", "Surat Pengantar & Keterangan",
-     "Surat pengantar, keterangan domisili, keterangan usaha, SKTM, pengantar SKCK.",
-     "Surat pengantar RT/RW\nFotokopi KTP\nFotokopi Kartu Keluarga"),
-    ("kependudukan", "B", "Administrasi Kependudukan",
-     "Pengantar KTP-el, Kartu Keluarga, pindah datang, kelahiran dan kematian.",
-     "Surat pengantar RT/RW\nFotokopi Kartu Keluarga\nAkta kelahiran atau surat keterangan kematian"),
-    ("nikah", "C", "Pengantar Nikah",
-     "Surat pengantar nikah (N1–N4) untuk KUA.",
-     "Surat pengantar RT/RW\nFotokopi KTP kedua calon\nFotokopi Kartu Keluarga\nPas foto 2x3 (4 lembar)"),
-    ("konsultasi", "D", "Pengaduan & Konsultasi",
-     "Menyampaikan pengaduan, aspirasi, atau bertanya langsung kepada perangkat desa.",
-     ""),
+    (
+        "surat",
+        "A",
+        "Surat Pengantar & Keterangan",
+        "Surat pengantar, keterangan domisili, keterangan usaha, SKTM, pengantar SKCK.",
+        "Surat pengantar RT/RW\nFotokopi KTP\nFotokopi Kartu Keluarga",
+    ),
+    (
+        "kependudukan",
+        "B",
+        "Administrasi Kependudukan",
+        "Pengantar KTP-el, Kartu Keluarga, pindah datang, kelahiran dan kematian.",
+        "Surat pengantar RT/RW\nFotokopi Kartu Keluarga\nAkta kelahiran atau surat keterangan kematian",
+    ),
+    (
+        "nikah",
+        "C",
+        "Pengantar Nikah",
+        "Surat pengantar nikah (N1–N4) untuk KUA.",
+        "Surat pengantar RT/RW\nFotokopi KTP kedua calon\nFotokopi Kartu Keluarga\nPas foto 2x3 (4 lembar)",
+    ),
+    (
+        "konsultasi",
+        "D",
+        "Pengaduan & Konsultasi",
+        "Menyampaikan pengaduan, aspirasi, atau bertanya langsung kepada perangkat desa.",
+        "",
+    ),
 ]
-CAPPED = ("bansos", "E", "Bantuan Sosial",
-          "Informasi dan pendaftaran bantuan sosial (PKH, BLT Dana Desa).",
-          "Fotokopi KTP\nFotokopi Kartu Keluarga")
+CAPPED = (
+    "bansos",
+    "E",
+    "Bantuan Sosial",
+    "Informasi dan pendaftaran bantuan sosial (PKH, BLT Dana Desa).",
+    "Fotokopi KTP\nFotokopi Kartu Keluarga",
+)
 
-COUNTERS = [("Loket 1", ["surat", "nikah"]), ("Loket 2", ["kependudukan", "surat"]), ("Loket 3", ["konsultasi", "bansos"])]
+COUNTERS = [
+    ("Loket 1", ["surat", "nikah"]),
+    ("Loket 2", ["kependudukan", "surat"]),
+    ("Loket 3", ["konsultasi", "bansos"]),
+]
 
 # Demo sign-ins, printed by `make run`. A real village gets its accounts from the setup wizard.
-OFFICIALS = [("admin", "admin", "demo-admin"), ("operator", "operator", "demo-operator"), ("editor", "editor", "demo-editor")]
+OFFICIALS = [
+    ("admin", "admin", "demo-admin"),
+    ("operator", "operator", "demo-operator"),
+    ("editor", "editor", "demo-editor"),
+]
 
 NEWS = [
     ("Posyandu Balita bulan ini", "Posyandu Melati buka Sabtu pukul 08.00–11.00 di Balai Desa. Bawa buku KIA.", True),
@@ -62,13 +90,31 @@ def load(session, now):
     services = {}
     for position, (code, prefix, name, description, requirements) in enumerate(SERVICES):
         services[code] = Service(
-            code=code, prefix=prefix, name=name, description=description, requirements=requirements,
-            opens_at="00:00", closes_at="24:00", days="1234567", daily_cap=0, active=True, position=position,
+            code=code,
+            prefix=prefix,
+            name=name,
+            description=description,
+            requirements=requirements,
+            opens_at="00:00",
+            closes_at="24:00",
+            days="1234567",
+            daily_cap=0,
+            active=True,
+            position=position,
         )
     code, prefix, name, description, requirements = CAPPED
     services[code] = Service(
-        code=code, prefix=prefix, name=name, description=description, requirements=requirements,
-        opens_at="08:00", closes_at="12:00", days="12345", daily_cap=30, active=True, position=len(SERVICES),
+        code=code,
+        prefix=prefix,
+        name=name,
+        description=description,
+        requirements=requirements,
+        opens_at="08:00",
+        closes_at="12:00",
+        days="12345",
+        daily_cap=30,
+        active=True,
+        position=len(SERVICES),
     )
     session.add_all(services.values())
     for position, (name, codes) in enumerate(COUNTERS):

@@ -215,9 +215,7 @@ class Queue:
                 raise Refused("daily_cap_reached", service=service.name, cap=service.daily_cap)
             if limit_client and client:
                 held = session.scalar(
-                    select(func.count()).where(
-                        Ticket.client == client, Ticket.day == day, Ticket.status.in_(ACTIVE)
-                    )
+                    select(func.count()).where(Ticket.client == client, Ticket.day == day, Ticket.status.in_(ACTIVE))
                 )
                 if held >= self.policy.hotspot_max_tickets:
                     raise Refused("too_many_tickets", limit=self.policy.hotspot_max_tickets)
@@ -227,8 +225,10 @@ class Queue:
                 )
                 or 0
             ) + 1
+            serial = (session.scalar(select(func.max(Ticket.serial))) or 0) + 1
             ticket = Ticket(
                 id=secrets.token_urlsafe(12),
+                serial=serial,
                 day=day,
                 origin_service_id=service.id,
                 service_id=service.id,
@@ -383,23 +383,25 @@ class Queue:
         return session.scalars(
             select(Ticket)
             .where(Ticket.day == day, Ticket.status == "waiting", Ticket.service_id.in_(service_ids))
-            .order_by(Ticket.created_at, Ticket.id)
+            .order_by(Ticket.serial)
         ).all()
 
     def _priority_due(self, session, day, service_ids):
         """How many regular tickets were called since the last priority one (None: no priority yet)."""
-        recent = session.execute(
-            select(Ticket.priority)
-            .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
-            .where(TicketEvent.day == day, TicketEvent.kind == "called", TicketEvent.service_id.in_(service_ids))
-            .order_by(TicketEvent.id.desc())
-            .limit(self.policy.priority_ratio + 1)
-        ).scalars().all()
-        regulars = 0
-        for was_priority in recent:
+        recent = (
+            session.execute(
+                select(Ticket.priority)
+                .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+                .where(TicketEvent.day == day, TicketEvent.kind == "called", TicketEvent.service_id.in_(service_ids))
+                .order_by(TicketEvent.id.desc())
+                .limit(self.policy.priority_ratio + 1)
+            )
+            .scalars()
+            .all()
+        )
+        for regulars, was_priority in enumerate(recent):
             if was_priority:
                 return regulars
-            regulars += 1
         return None
 
     def _view(self, session, ticket):
@@ -422,7 +424,7 @@ class Queue:
             "status": status,
             "position": position,
             "eta_seconds": eta,
-            "counter": ticket.counter.name if ticket.counter_id and status in AT_COUNTER + ("done",) else None,
+            "counter": ticket.counter.name if ticket.counter_id and status in (*AT_COUNTER, "done") else None,
             "day": ticket.day.isoformat(),
             "created_at": ticket.created_at.astimezone(ZoneInfo(village_timezone(session))).isoformat(),
             "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
@@ -439,11 +441,8 @@ class Queue:
             Ticket.day == ticket.day,
             Ticket.status == "waiting",
             Ticket.service_id == ticket.service_id,
-            Ticket.id != ticket.id,
         )
-        earlier = (Ticket.created_at < ticket.created_at) | (
-            (Ticket.created_at == ticket.created_at) & (Ticket.id < ticket.id)
-        )
+        earlier = Ticket.serial < ticket.serial
         if ticket.priority:
             query = query.where(Ticket.priority, earlier)
         else:
@@ -467,11 +466,9 @@ class Queue:
         seconds = [(end - begin).total_seconds() for begin, end in durations if end > begin]
         per_person = sum(seconds) / len(seconds) if seconds else self.policy.default_service_seconds
         desks = session.scalar(
-            select(func.count(Counter.id))
-            .join(Counter.services)
-            .where(Counter.active, Service.id == service_id)
+            select(func.count(Counter.id)).join(Counter.services).where(Counter.active, Service.id == service_id)
         )
-        return int(round(ahead * per_person / max(desks or 0, 1)))
+        return round(ahead * per_person / max(desks or 0, 1))
 
 
 def call_order(waiting, regulars_since_priority, ratio):

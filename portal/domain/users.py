@@ -26,9 +26,7 @@ def check_password(stored, password):
     """Whether ``password`` matches a hash made by ``hash_password``."""
     try:
         _, n, r, p, salt, digest = stored.split("$")
-        candidate = hashlib.scrypt(
-            password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p)
-        )
+        candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p))
     except ValueError:
         return False
     return hmac.compare_digest(candidate.hex(), digest)

@@ -40,4 +40,3 @@ def business_day(session, now, advance=False):
 def bump_version(session):
     """Mark the queue as changed (ETags of the board and ticket pages depend on it)."""
     queue_state(session).version += 1
-

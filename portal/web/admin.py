@@ -8,7 +8,7 @@ waiting list live.
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from portal.domain import users
+from portal.domain import stats, users
 from portal.domain.errors import DomainError
 from portal.domain.queue import get_counter
 from portal.domain.village import business_day
@@ -66,7 +66,11 @@ def index():
     user = signed_in()
     if user is None:
         return redirect(url_for("admin.login_page"))
-    return render_template("admin/index.html", user=user, counters=balai().queue.counters(), can_queue=may("queue"))
+    with balai().db.read() as session:
+        today = stats.daily(session, business_day(session, balai().clock.now()))
+    return render_template(
+        "admin/index.html", user=user, counters=balai().queue.counters(), can_queue=may("queue"), today=today
+    )
 
 
 def panel_context(counter_id):
@@ -129,9 +133,9 @@ def counter_action(counter_id, action):
             view = queue.transfer(counter_id, request.form.get("service", ""), user_id=user.id)
         else:
             view = getattr(queue, action.replace("-", "_"))(counter_id, user_id=user.id)
-        flash(message(f"done_{action.replace('-', '_')}", number=view["number"]), "ok")
+        flash(message(f"done_{action.replace('-', '_')}", view), "ok")
     except DomainError as exc:
-        flash(message(exc.code, **exc.details), "error")
+        flash(message(exc.code, exc.details), "error")
     return redirect(url_for("admin.counter", counter_id=counter_id), code=303)
 
 
@@ -143,9 +147,9 @@ def requeue(ticket_id):
         return redirect(url_for("admin.login_page"))
     try:
         view = balai().queue.requeue(ticket_id, user_id=user.id)
-        flash(message("done_requeue", number=view["number"]), "ok")
+        flash(message("done_requeue", view), "ok")
     except DomainError as exc:
-        flash(message(exc.code, **exc.details), "error")
+        flash(message(exc.code, exc.details), "error")
     back = request.form.get("counter", type=int)
     with balai().db.read() as session:
         if back is None or session.get(Counter, back) is None:

@@ -4,9 +4,13 @@ Errors are always JSON ``{"error": code, "message": text}`` with a 4xx status; t
 Indonesian unless the client asked for English (``?lang=en``).
 """
 
+from datetime import date
+
 from flask import Blueprint, abort, jsonify, request, url_for
 
+from portal.domain import stats
 from portal.domain.errors import DomainError
+from portal.domain.village import business_day
 from portal.web import openapi
 from portal.web.auth import balai, current_user, requires
 from portal.web.tickets import conditional, issue_ticket, ticket_payload
@@ -33,9 +37,7 @@ def openapi_spec():
 @bp.get("/services")
 def services():
     """Open services with their waiting counts."""
-    return jsonify(
-        [{k: s[k] for k in ("code", "name", "prefix", "open", "waiting")} for s in balai().queue.services()]
-    )
+    return jsonify([{k: s[k] for k in ("code", "name", "prefix", "open", "waiting")} for s in balai().queue.services()])
 
 
 @bp.post("/tickets")
@@ -111,8 +113,22 @@ def waiting(counter_id):
     return jsonify(balai().queue.waiting_list(counter_id))
 
 
+@bp.get("/stats/daily")
+@requires("stats")
+def daily_stats():
+    """Per service and counter figures of a day (``?day=YYYY-MM-DD``, default today)."""
+    with balai().db.read() as session:
+        day = business_day(session, balai().clock.now())
+        asked = request.args.get("day")
+        if asked:
+            try:
+                day = date.fromisoformat(asked)
+            except ValueError:
+                raise DomainError("bad_field", field="day") from None
+        return jsonify(stats.daily(session, day))
+
+
 @bp.get("/board")
 def board():
     """What the display board shows; ETag and 304 on ``If-None-Match``."""
     return conditional(lambda: jsonify(balai().queue.board()))
-

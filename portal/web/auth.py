@@ -3,7 +3,7 @@
 import functools
 
 from flask import abort, current_app, g, request, session
-from flask_wtf.csrf import validate_csrf
+from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from portal.domain import users
@@ -14,6 +14,7 @@ from portal.web.security import require_office
 PERMISSIONS = {
     "queue": ("admin", "operator"),
     "content": ("admin", "editor"),
+    "stats": ("admin", "operator", "editor"),
 }
 
 
@@ -72,10 +73,8 @@ def check_api_csrf():
         return
     try:
         validate_csrf(request.headers.get("X-CSRFToken", ""))
-    except ValidationError:
-        exc = abort.mapping[400]()
-        exc.balai_code = "csrf"
-        raise exc from None
+    except ValidationError as exc:
+        raise CSRFError(str(exc)) from None
 
 
 def requires(permission):

@@ -7,13 +7,12 @@ from werkzeug.exceptions import HTTPException
 from portal.domain.errors import DomainError
 from portal.messages import render
 
-
 HTTP_CODES = {400: "bad_field", 401: "login_required", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
 
 
-def message(code, **details):
-    """The readable message for an error code, in the request's language."""
-    return render(code, gettext, **details)
+def message(code, details=None):
+    """The readable message for an error code (details: a dict), in the request's language."""
+    return render(code, details, gettext)
 
 
 def wants_json():
@@ -21,9 +20,9 @@ def wants_json():
     return request.path.startswith("/api/")
 
 
-def respond(code, status, **details):
+def respond(code, status, details=None):
     """An error response in the right shape for this request."""
-    text = message(code, **details)
+    text = message(code, details)
     if wants_json():
         return jsonify(error=code, message=text), status
     return render_template("error.html", message=text, status=status), status
@@ -34,12 +33,12 @@ def init_app(app):
 
     @app.errorhandler(DomainError)
     def domain_error(exc):
-        return respond(exc.code, exc.status, **exc.details)
+        return respond(exc.code, exc.status, exc.details)
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
-        code = getattr(exc, "balai_code", None) or HTTP_CODES.get(exc.code, "server_error")
-        return respond(code, exc.code, **getattr(exc, "balai_details", {}))
+        code = HTTP_CODES.get(exc.code, "server_error")
+        return respond(code, exc.code)
 
     @app.errorhandler(Exception)
     def unexpected(exc):

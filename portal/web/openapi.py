@@ -152,12 +152,24 @@ SPEC = {
                     "required": True,
                     "content": {
                         "application/json": {
-                            "schema": {"type": "object", "required": ["service"], "properties": {"service": {"type": "string"}}}
+                            "schema": {
+                                "type": "object",
+                                "required": ["service"],
+                                "properties": {"service": {"type": "string"}},
+                            }
                         }
                     },
                 }
             },
         ),
+        "/api/v1/stats/daily": {
+            "get": {
+                "summary": "A day's figures per service and counter (official; ?day=YYYY-MM-DD, default today)",
+                "security": BEARER,
+                "parameters": [{"name": "day", "in": "query", "schema": {"type": "string", "format": "date"}}],
+                "responses": {"200": answer("{day, services: [...], counters: [...]}"), **errors(400, 401, 403)},
+            }
+        },
         "/api/v1/board": {
             "get": {
                 "summary": "Now serving per counter, last calls, waiting per service (ETag; 304)",

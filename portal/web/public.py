@@ -46,7 +46,7 @@ def take():
         view = issue_ticket(request.form.get("service", ""), request.form.get("priority") == "1")
     except DomainError as exc:
         return (
-            render_template("queue.html", services=balai().queue.services(), error=message(exc.code, **exc.details)),
+            render_template("queue.html", services=balai().queue.services(), error=message(exc.code, exc.details)),
             exc.status,
         )
     return redirect(url_for("public.ticket", ticket_id=view["id"]), code=303)

@@ -44,9 +44,9 @@ def from_office():
     """Whether the request may reach the console: an office network, never the hotspot,
     and, when the office has a listener of its own, arrived on that listener."""
     conf = settings()
-    if conf["BALAI_ADMIN_LISTEN"] != conf["BALAI_LISTEN"]:
-        if request.environ.get("SERVER_PORT") not in listener_ports(conf["BALAI_ADMIN_LISTEN"]):
-            return False
+    separate = conf["BALAI_ADMIN_LISTEN"] != conf["BALAI_LISTEN"]
+    if separate and request.environ.get("SERVER_PORT") not in listener_ports(conf["BALAI_ADMIN_LISTEN"]):
+        return False
     address = client_address()
     if address is None or on_hotspot(address):
         return False

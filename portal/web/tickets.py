@@ -6,8 +6,18 @@ from flask import Response, request, url_for
 from portal.web.auth import balai, current_user
 from portal.web.security import on_hotspot, settings
 
-API_FIELDS = ("id", "number", "service", "service_name", "priority", "status", "position", "eta_seconds",
-              "counter", "created_at")
+API_FIELDS = (
+    "id",
+    "number",
+    "service",
+    "service_name",
+    "priority",
+    "status",
+    "position",
+    "eta_seconds",
+    "counter",
+    "created_at",
+)
 
 
 def issue_ticket(service_code, priority):

@@ -99,6 +99,7 @@ def upgrade():
     sa.Column('origin_service_id', sa.Integer(), nullable=False),
     sa.Column('service_id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('serial', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=12), nullable=False),
     sa.Column('priority', sa.Boolean(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
@@ -114,7 +115,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['origin_service_id'], ['services.id'], ),
     sa.ForeignKeyConstraint(['service_id'], ['services.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('origin_service_id', 'day', 'seq', name='uq_ticket_number')
+    sa.UniqueConstraint('origin_service_id', 'day', 'seq', name='uq_ticket_number'),
+    sa.UniqueConstraint('serial')
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index('ix_tickets_day_status', ['day', 'status'], unique=False)
