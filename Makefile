@@ -7,7 +7,7 @@ STAMP   := .venv/.installed
 MO      := portal/translations/id/LC_MESSAGES/messages.mo
 export BALAI_LISTEN ?= 127.0.0.1:8080
 
-.PHONY: run test lint bench translations clean-venv
+.PHONY: run test lint bench screenshots translations clean-venv
 
 $(STAMP): requirements.txt requirements-dev.txt
 	python3 -m venv .venv
@@ -36,6 +36,14 @@ lint: $(STAMP)
 bench: $(STAMP) $(MO)
 	bash tests/setup-system.sh
 	$(PY) bench/queue.py
+
+# Refresh the README's screenshots from the browser tier.
+screenshots: $(STAMP) $(MO)
+	bash tests/setup-system.sh
+	$(PY) -m pytest -m e2e -q
+	mkdir -p docs/screenshots
+	cp var/screenshots/phone-home.png var/screenshots/phone-queue.png var/screenshots/phone-ticket-called.png \
+	   var/screenshots/console-counter.png var/screenshots/board.png docs/screenshots/
 
 # After changing user-visible text: refresh the catalogue, then translate the new entries.
 translations: $(STAMP)

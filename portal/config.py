@@ -25,7 +25,7 @@ class Setting:
 
 
 SETTINGS = [
-    Setting("BALAI_DATA_DIR", "./var", "Directory for the database, the secret key and uploads."),
+    Setting("BALAI_DATA_DIR", "./var", "Directory for the database and the generated secret key."),
     Setting("BALAI_CONFIG", "", "Instance config file of KEY=value lines (default: <data dir>/balai.conf)."),
     Setting("BALAI_LISTEN", "127.0.0.1:8080", "Public listener (host:port, space-separated for several)."),
     Setting(

@@ -6,7 +6,7 @@ import shutil
 import socket
 import sqlite3
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import waitress
@@ -18,7 +18,7 @@ from portal.domain import demo, users
 
 REQUIRE_ALL_TIERS = os.environ.get("BALAI_REQUIRE_ALL_TIERS", "").lower() in ("1", "on", "yes", "true")
 # Monday 23 November 2026, 09:00 WIB: the demo's capped service (Bantuan Sosial) is open.
-MONDAY_9AM = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+MONDAY_9AM = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 def need(available, reason):

@@ -17,20 +17,25 @@ allocated without gaps or duplicates however many requests arrive at once, recor
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from threading import Lock
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from portal.domain.errors import Conflict, NotFound, Refused
-from portal.domain.village import bump_version, business_day, queue_state, village_timezone
+from portal.domain.village import bump_version, business_day, later_day, village_timezone
 from portal.models import Counter, Service, Ticket, TicketEvent
 
 ACTIVE = ("waiting", "called", "serving")
 AT_COUNTER = ("called", "serving")
 HISTORY_SIZE = 20  # recent services that the ETA averages over
 HISTORY_DAYS = 30
+CACHE_SIZE = 10_000  # cached ticket views (a busy day has a few hundred tickets)
+VERSION_SQL = (
+    "SELECT q.version, q.business_day, coalesce(v.timezone, 'Asia/Jakarta') "
+    "FROM queue_state q LEFT JOIN village v ON v.id = 1 WHERE q.id = 1"
+)
 
 
 @dataclass(frozen=True)
@@ -59,17 +64,24 @@ class Queue:
         self.db = db
         self.clock = clock
         self.policy = policy or Policy()
-        self._views = OrderedDict()  # ticket id -> (version key, view): phones poll a lot
-        self._views_lock = Lock()
+        self._cache = OrderedDict()  # (kind, id) -> (queue version, value): phones poll a lot
+        self._cache_lock = Lock()
 
     # -- reading ---------------------------------------------------------------------------
 
     def version(self):
-        """A short text that changes whenever the queue does (or the day turns): the ETag base."""
-        with self.db.read() as session:
-            state = queue_state(session)
-            day = business_day(session, self.clock.now())
-            return f"{state.version}-{day.isoformat()}"
+        """A short text that changes whenever the queue does (or the day turns): the ETag base.
+
+        Phones poll this every few seconds, so it is one raw query on a pooled connection,
+        outside any ORM session or transaction.
+        """
+        connection = self.db.engine.raw_connection()
+        try:
+            number, stored, tz_name = connection.cursor().execute(VERSION_SQL).fetchone()
+        finally:
+            connection.close()
+        day = later_day(date.fromisoformat(stored), self.clock.now(), tz_name)
+        return f"{number}-{day.isoformat()}"
 
     def services(self):
         """Every active service with whether it is open now and how many are waiting today."""
@@ -102,29 +114,18 @@ class Queue:
                 for s in services
             ]
 
-    def ticket(self, ticket_id):
+    def ticket(self, ticket_id, version=None):
         """The public view of one ticket (position, ETA, counter), or NotFound.
 
-        Views are cached per queue version, so a phone polling an unchanged queue costs one
-        small query.
+        Views are cached per queue ``version`` (read when not given), so a phone polling an
+        unchanged queue costs one tiny query.
         """
-        key = self.version()
-        with self._views_lock:
-            cached = self._views.get(ticket_id)
-            if cached and cached[0] == key:
-                self._views.move_to_end(ticket_id)
-                return cached[1]
-        with self.db.read() as session:
-            ticket = session.get(Ticket, ticket_id)
-            if ticket is None:
-                raise NotFound("ticket_not_found")
-            view = self._view(session, ticket)
-        with self._views_lock:
-            self._views[ticket_id] = (key, view)
-            self._views.move_to_end(ticket_id)
-            while len(self._views) > 10_000:
-                self._views.popitem(last=False)
-        return view
+
+        def compute():
+            with self.db.read() as session:
+                return self._view(session, get_ticket(session, ticket_id))
+
+        return self._cached(("ticket", ticket_id), version or self.version(), compute)
 
     def counters(self):
         """Every active counter with its services and the ticket it is serving (or None)."""
@@ -154,8 +155,14 @@ class Queue:
             ordered = call_order(tickets, due, self.policy.priority_ratio)
             return [ticket_summary(t) for t in ordered]
 
-    def board(self, calls=6):
-        """What the display board shows: now serving per counter, the last calls, waiting per service."""
+    def board(self, version=None):
+        """What the display board shows: now serving per counter, the last calls, waiting per service.
+
+        Cached per queue ``version``: every screen and phone polling the board shares one copy.
+        """
+        return self._cached(("board",), version or self.version(), self._board)
+
+    def _board(self, calls=6):
         now = self.clock.now()
         with self.db.read() as session:
             day = business_day(session, now)
@@ -373,6 +380,21 @@ class Queue:
                 ticket.finished_at = now
                 record(session, ticket, "skipped", now, user_id)
             return self._changed(session, ticket)
+
+    def _cached(self, key, version, compute):
+        """``compute()``'s value for ``key``, reused while the queue version stays the same."""
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit and hit[0] == version:
+                self._cache.move_to_end(key)
+                return hit[1]
+        value = compute()
+        with self._cache_lock:
+            self._cache[key] = (version, value)
+            self._cache.move_to_end(key)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return value
 
     def _changed(self, session, ticket):
         bump_version(session)

@@ -34,7 +34,12 @@ def business_day(session, now, advance=False):
     today = local_date(now, village_timezone(session))
     if today > state.business_day and advance:
         state.business_day = today
-    return max(today, state.business_day)
+    return later_day(state.business_day, now, village_timezone(session))
+
+
+def later_day(stored, now, tz_name):
+    """The later of a stored business day and the local date of ``now``."""
+    return max(stored, local_date(now, tz_name))
 
 
 def bump_version(session):

@@ -51,12 +51,12 @@ def ticket_payload(view):
 
 
 def conditional(build):
-    """Answer 304 when the client's ETag is the queue's current version, else ``build()`` with it.
+    """Answer 304 when the client's ETag is the queue's current version, else ``build(version)``.
 
     Phones poll every few seconds; an unchanged queue then costs one tiny query and no body.
     """
     version = balai().queue.version()
-    response = Response(status=304) if request.if_none_match.contains(version) else build()
+    response = Response(status=304) if request.if_none_match.contains(version) else build(version)
     response.set_etag(version)
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -1,0 +1,113 @@
+"""Browser tier: real headless Chromium (Debian's) driven by Playwright, against a real waitress.
+
+Screenshots of every page land in ``var/screenshots`` (``make screenshots`` copies them for the
+README).
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import bearer, need
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = ROOT / "var" / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"viewport": {"width": 360, "height": 640}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+# Records vibrations, since headless Chromium has no motor to check.
+VIBRATE_SPY = "window.__vibrations = []; navigator.vibrate = (p) => { window.__vibrations.push(p); return true; };"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for the module (no `playwright install`: Debian's binary)."""
+    need(os.path.exists(CHROMIUM), "Chromium is not installed (tests/setup-system.sh installs it as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+def shot(page, name):
+    """Save a screenshot for the README and for people reviewing a change."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_phone_takes_a_ticket_and_sees_the_call(browser, server, token):
+    """A phone takes a ticket; when an official calls it, the open page changes and vibrates."""
+    import urllib.request
+
+    context = browser.new_context(**PHONE)
+    context.add_init_script(VIBRATE_SPY)
+    page = context.new_page()
+    page.goto(server + "/")
+    assert page.locator("h1").inner_text() == "Desa Sukamaju"
+    shot(page, "phone-home")
+    page.click("text=Ambil nomor antrean")
+    shot(page, "phone-queue")
+    page.locator("form:has(input[value=surat]) button").click()
+    page.wait_for_url("**/ticket/*")
+    assert page.locator(".number").inner_text() == "A-001"
+    shot(page, "phone-ticket")
+    request = urllib.request.Request(server + "/api/v1/counters/1/call-next", method="POST", headers=bearer(token))
+    urllib.request.urlopen(request, timeout=10).close()
+    page.wait_for_selector('[data-status="called"]', timeout=15_000)
+    assert "Loket 1" in page.locator(".state.call").inner_text()
+    assert page.evaluate("window.__vibrations.length") == 1
+    shot(page, "phone-ticket-called")
+    context.close()
+
+
+def test_phone_without_javascript(browser, server):
+    """The core flow works with JavaScript off: forms and redirects only."""
+    context = browser.new_context(java_script_enabled=False, **PHONE)
+    page = context.new_page()
+    page.goto(server + "/queue")
+    page.locator("form:has(input[value=kependudukan]) label.check").click()
+    page.locator("form:has(input[value=kependudukan]) button").click()
+    page.wait_for_url("**/ticket/*")
+    assert page.locator(".number").inner_text() == "B-001"
+    assert page.locator(".badge").count() == 1  # priority
+    page.locator("details.cancel summary").click()
+    page.locator("details.cancel button").click()
+    page.wait_for_selector('[data-status="cancelled"]')
+    context.close()
+
+
+def test_official_runs_a_counter_and_the_board_follows(browser, server, queue):
+    """An official signs in and calls; the board (TV) shows the call without a reload."""
+    queue.issue("surat")
+    queue.issue("surat", priority=True)
+    tv = browser.new_context(viewport={"width": 1920, "height": 1080})
+    board = tv.new_page()
+    board.goto(server + "/board")
+    desk = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = desk.new_page()
+    page.goto(server + "/admin/")
+    shot(page, "console-login")
+    page.fill("input[name=username]", "operator")
+    page.fill("input[name=password]", "demo-operator")
+    page.click("button[type=submit]")
+    page.click("text=Loket 1")
+    page.click("button:has-text('Panggil berikutnya')")
+    assert page.locator(".current .number").inner_text() == "A-002"  # priority first
+    shot(page, "console-counter")
+    board.wait_for_selector(".counter-number:has-text('A-002')", timeout=10_000)
+    shot(board, "board")
+    tv.close()
+    desk.close()
