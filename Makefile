@@ -48,7 +48,7 @@ screenshots: $(STAMP) $(MO)
 # After changing user-visible text: refresh the catalogue, then translate the new entries.
 translations: $(STAMP)
 	.venv/bin/pybabel extract --no-location --omit-header -F babel.cfg -k N_ -k _l -o portal/translations/messages.pot .
-	.venv/bin/pybabel update --no-fuzzy-matching --omit-header -i portal/translations/messages.pot -d portal/translations
+	.venv/bin/pybabel update --no-fuzzy-matching -i portal/translations/messages.pot -d portal/translations
 
 clean-venv:
 	rm -rf .venv

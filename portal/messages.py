@@ -13,7 +13,7 @@ def N_(text):
 
 MESSAGES = {
     "unknown_service": N_("There is no service with the code %(service)s."),
-    "service_closed": N_("%(service)s is closed now. It opens at %(opens_at)s."),
+    "service_closed": N_("%(service)s is closed now. Opening hours: %(opens_at)s–%(closes_at)s."),
     "daily_cap_reached": N_("Today's %(cap)s tickets for %(service)s are all taken. Please come back tomorrow."),
     "too_many_tickets": N_("This phone already holds %(limit)s active tickets. Use or cancel one first."),
     "ticket_not_found": N_("This ticket does not exist. Check the number or take a new ticket."),
@@ -22,9 +22,10 @@ MESSAGES = {
     "counter_idle": N_("%(counter)s has no ticket at the moment."),
     "queue_empty": N_("Nobody is waiting for %(counter)s."),
     "same_service": N_("The ticket is already in %(service)s."),
-    "wrong_state": N_("Ticket %(number)s cannot do that now (status: %(status)s)."),
+    "wrong_state": N_("This cannot be done to ticket %(number)s now: it is %(status)s."),
     "bad_json": N_("The request is not valid JSON."),
     "bad_field": N_("The field %(field)s is missing or wrong."),
+    "bad_request": N_("The request is not valid."),
     "login_required": N_("Please sign in as an official first."),
     "forbidden": N_("Your role may not do this."),
     "csrf": N_("The form has expired. Please reload the page and try again."),
@@ -50,11 +51,24 @@ MESSAGES = {
     "done_requeue": N_("%(number)s is back in the queue."),
 }
 
+# Ticket statuses as people read them (in messages such as wrong_state).
+STATUSES = {
+    "waiting": N_("waiting"),
+    "called": N_("called"),
+    "serving": N_("being served"),
+    "done": N_("finished"),
+    "skipped": N_("skipped"),
+    "cancelled": N_("cancelled"),
+    "expired": N_("expired"),
+}
+
 
 def render(code, details=None, translate=lambda text: text):
     """The message for ``code`` with its ``details`` dict filled in (unknown codes get the generic one)."""
     template = translate(MESSAGES.get(code, MESSAGES["server_error"]))
     details = {k: ("" if v is None else v) for k, v in (details or {}).items()}
+    if details.get("status") in STATUSES:
+        details["status"] = translate(STATUSES[details["status"]])
     try:
         return template % details
     except (KeyError, TypeError, ValueError):

@@ -213,7 +213,9 @@ class Queue:
             if service is None:
                 raise NotFound("unknown_service", service=service_code)
             if not is_open(service, now, village_timezone(session)):
-                raise Refused("service_closed", service=service.name, opens_at=service.opens_at)
+                raise Refused(
+                    "service_closed", service=service.name, opens_at=service.opens_at, closes_at=service.closes_at
+                )
             day = business_day(session, now, advance=True)
             issued = session.scalar(
                 select(func.count()).where(Ticket.origin_service_id == service.id, Ticket.day == day)
@@ -364,7 +366,7 @@ class Queue:
             if ticket is None:
                 raise Conflict("counter_idle", counter=counter.name)
             if ticket.status not in allowed:
-                raise Conflict("wrong_state", number=ticket.number, status=ticket.status)
+                raise Conflict("wrong_state", number=ticket.number, status=public_status(ticket, day))
             if event == "recalled":
                 ticket.call_count += 1
                 ticket.called_at = ticket.called_at or now

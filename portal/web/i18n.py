@@ -1,7 +1,11 @@
 """Languages: Indonesian first, English on request (the toggle sets a cookie)."""
 
+from datetime import date
+
 from flask import request
-from flask_babel import Babel
+from flask_babel import Babel, format_date, gettext
+
+from portal.messages import STATUSES
 
 LANGUAGES = ("id", "en")
 COOKIE = "balai_lang"
@@ -27,3 +31,5 @@ def init_app(app):
     Babel(app, locale_selector=pick_locale)
     app.after_request(remember_choice)
     app.jinja_env.globals["current_lang"] = pick_locale
+    app.jinja_env.globals["status_label"] = lambda status: gettext(STATUSES[status])
+    app.jinja_env.filters["longdate"] = lambda iso: format_date(date.fromisoformat(iso), "long")
