@@ -111,7 +111,16 @@ def serve():
     click.echo(f"  Display board:  {public}/board")
     click.echo(f"  Console:        {office}/admin/")
     click.echo(f"  API:            {public}/api/v1/openapi.json")
-    waitress.serve(app, listen=" ".join(listen), threads=settings["BALAI_THREADS"], ident="Balai")
+    # Under load waitress logs "Task queue depth" for every queued request: thousands of lines a
+    # minute on the Pi's SD card, saying nothing the benchmarks do not.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    waitress.serve(
+        app,
+        listen=" ".join(listen),
+        threads=settings["BALAI_THREADS"],
+        connection_limit=settings["BALAI_CONNECTIONS"],
+        ident="Balai",
+    )
 
 
 @main.command()

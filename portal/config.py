@@ -69,6 +69,12 @@ SETTINGS = [
         "int",
     ),
     Setting("BALAI_THREADS", "8", "Worker threads of the web server (waitress).", "int"),
+    Setting(
+        "BALAI_CONNECTIONS",
+        "1000",
+        "Open connections the web server accepts at once (every phone in the hall polls).",
+        "int",
+    ),
     Setting("BALAI_WORKER_INTERVAL", "60", "Seconds between housekeeping rounds of the worker.", "int"),
     Setting(
         "BALAI_SECURE_COOKIES",

@@ -119,11 +119,15 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("origin_service_id", "day", "seq", name="uq_ticket_number"),
         Index("ix_tickets_day_status", "day", "status"),
+        # Who waits in a service today, in order (positions, call-next).
+        Index("ix_tickets_queue", "service_id", "day", "status", "serial"),
+        # The service's recent finished tickets (ETA history).
+        Index("ix_tickets_history", "service_id", "status", "finished_at"),
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     day: Mapped[date] = mapped_column(ISODate)
     origin_service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
-    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
     seq: Mapped[int] = mapped_column(Integer)
     # Issue order across all services: the queue's order (a clock jump cannot reorder it).
     serial: Mapped[int] = mapped_column(Integer, unique=True)

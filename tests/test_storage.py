@@ -67,13 +67,15 @@ def test_writes_begin_immediate(balai):
 
 def test_a_second_writer_waits_for_the_first(balai):
     """A write session holds the lock from its first statement, even a read (BEGIN IMMEDIATE):
-    read-then-write, as number allocation does, can neither deadlock nor fail to upgrade."""
+    read-then-write, as number allocation does, can neither deadlock nor fail to upgrade.
+    The second writer is another Database on the same file, as the worker or the CLI would be."""
     started = threading.Event()
     order = []
+    other_process = Database(balai.db.path)
 
     def second_writer():
         started.set()
-        with balai.db.write() as session:
+        with other_process.write() as session:
             session.connection().exec_driver_sql("SELECT 1")
             order.append("second")
 
@@ -85,6 +87,7 @@ def test_a_second_writer_waits_for_the_first(balai):
         time.sleep(0.2)
         order.append("first")
     thread.join(10)
+    other_process.dispose()
     assert order == ["first", "second"]
 
 

@@ -17,14 +17,14 @@ allocated without gaps or duplicates however many requests arrive at once, recor
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from threading import Lock
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from portal.domain.errors import Conflict, NotFound, Refused
-from portal.domain.village import bump_version, business_day, later_day, village_timezone
+from portal.domain.village import STATE_SQL, Today, bump_version, business_day, today
 from portal.models import Counter, Service, Ticket, TicketEvent
 
 ACTIVE = ("waiting", "called", "serving")
@@ -32,10 +32,6 @@ AT_COUNTER = ("called", "serving")
 HISTORY_SIZE = 20  # recent services that the ETA averages over
 HISTORY_DAYS = 30
 CACHE_SIZE = 10_000  # cached ticket views (a busy day has a few hundred tickets)
-VERSION_SQL = (
-    "SELECT q.version, q.business_day, coalesce(v.timezone, 'Asia/Jakarta') "
-    "FROM queue_state q LEFT JOIN village v ON v.id = 1 WHERE q.id = 1"
-)
 
 
 @dataclass(frozen=True)
@@ -77,18 +73,17 @@ class Queue:
         """
         connection = self.db.engine.raw_connection()
         try:
-            number, stored, tz_name = connection.cursor().execute(VERSION_SQL).fetchone()
+            row = connection.cursor().execute(STATE_SQL).fetchone()
         finally:
             connection.close()
-        day = later_day(date.fromisoformat(stored), self.clock.now(), tz_name)
-        return f"{number}-{day.isoformat()}"
+        return Today.from_row(row, self.clock.now()).etag
 
     def services(self):
         """Every active service with whether it is open now and how many are waiting today."""
         now = self.clock.now()
         with self.db.read() as session:
-            tz_name = village_timezone(session)
-            day = business_day(session, now)
+            current = today(session, now)
+            day = current.day
             waiting = dict(
                 session.execute(
                     select(Ticket.service_id, func.count())
@@ -106,7 +101,7 @@ class Queue:
                     "prefix": s.prefix,
                     "description": s.description,
                     "requirements": requirement_list(s),
-                    "open": is_open(s, now, tz_name),
+                    "open": is_open(s, now, current.timezone),
                     "opens_at": s.opens_at,
                     "closes_at": s.closes_at,
                     "waiting": waiting.get(s.id, 0),
@@ -123,24 +118,24 @@ class Queue:
 
         def compute():
             with self.db.read() as session:
-                return self._view(session, get_ticket(session, ticket_id))
+                return self._view(session, get_ticket(session, ticket_id), today(session, self.clock.now()))
 
         return self._cached(("ticket", ticket_id), version or self.version(), compute)
 
     def counters(self):
         """Every active counter with its services and the ticket it is serving (or None)."""
         with self.db.read() as session:
-            day = business_day(session, self.clock.now())
+            now = today(session, self.clock.now())
             counters = session.scalars(
                 select(Counter).where(Counter.active).order_by(Counter.position, Counter.id)
             ).all()
-            current = current_tickets(session, day)
+            current = current_tickets(session, now.day)
             return [
                 {
                     "id": c.id,
                     "name": c.name,
                     "services": [s.code for s in c.services],
-                    "serving": self._view(session, current[c.id]) if c.id in current else None,
+                    "serving": self._view(session, current[c.id], now) if c.id in current else None,
                 }
                 for c in counters
             ]
@@ -212,13 +207,19 @@ class Queue:
             service = session.scalar(select(Service).where(Service.code == service_code, Service.active))
             if service is None:
                 raise NotFound("unknown_service", service=service_code)
-            if not is_open(service, now, village_timezone(session)):
+            current = today(session, now, advance=True)
+            if not is_open(service, now, current.timezone):
                 raise Refused(
                     "service_closed", service=service.name, opens_at=service.opens_at, closes_at=service.closes_at
                 )
-            day = business_day(session, now, advance=True)
-            issued = session.scalar(
-                select(func.count()).where(Ticket.origin_service_id == service.id, Ticket.day == day)
+            day = current.day
+            # Numbers are allocated without gaps and tickets are never deleted: the last number
+            # is also how many were issued today.
+            issued = (
+                session.scalar(
+                    select(func.max(Ticket.seq)).where(Ticket.origin_service_id == service.id, Ticket.day == day)
+                )
+                or 0
             )
             if service.daily_cap and issued >= service.daily_cap:
                 raise Refused("daily_cap_reached", service=service.name, cap=service.daily_cap)
@@ -228,34 +229,27 @@ class Queue:
                 )
                 if held >= self.policy.hotspot_max_tickets:
                     raise Refused("too_many_tickets", limit=self.policy.hotspot_max_tickets)
-            seq = (
-                session.scalar(
-                    select(func.max(Ticket.seq)).where(Ticket.origin_service_id == service.id, Ticket.day == day)
-                )
-                or 0
-            ) + 1
-            serial = (session.scalar(select(func.max(Ticket.serial))) or 0) + 1
-            ticket = Ticket(
-                id=secrets.token_urlsafe(12),
-                serial=serial,
-                day=day,
-                origin_service_id=service.id,
-                service_id=service.id,
-                seq=seq,
-                number=f"{service.prefix}-{seq:03d}",
-                priority=bool(priority),
-                status="waiting",
-                source=source,
-                client=client,
-                created_at=now,
-                call_count=0,
-            )
-            session.add(ticket)
-            ticket.service = service
-            record(session, ticket, "issued", now)
+            seq = issued + 1
+            ticket = {
+                "id": secrets.token_urlsafe(12),
+                "serial": (session.scalar(select(func.max(Ticket.serial))) or 0) + 1,
+                "day": day,
+                "origin_service_id": service.id,
+                "service_id": service.id,
+                "seq": seq,
+                "number": f"{service.prefix}-{seq:03d}",
+                "priority": bool(priority),
+                "status": "waiting",
+                "source": source,
+                "client": client,
+                "created_at": now,
+                "call_count": 0,
+            }
+            # Core inserts: the hot path skips the ORM's unit of work.
+            session.execute(insert(Ticket.__table__).values(ticket))
+            session.execute(insert(TicketEvent.__table__).values(event_row(ticket, "issued", now)))
             bump_version(session)
-            session.flush()
-            return self._view(session, ticket)
+        return self.ticket(ticket["id"])
 
     # -- counter operations ----------------------------------------------------------------
 
@@ -288,7 +282,8 @@ class Queue:
             ticket.called_at = now
             ticket.call_count += 1
             record(session, ticket, "called", now, user_id)
-            return self._changed(session, ticket)
+            changed = self._changed(session, ticket)
+        return self.ticket(changed)
 
     def recall(self, counter_id, user_id=None):
         """Call the counter's current ticket again (the board and voice repeat it)."""
@@ -326,7 +321,8 @@ class Queue:
             ticket.counter_id = None
             ticket.called_at = ticket.started_at = None
             record(session, ticket, "transferred", now, user_id, counter_id=counter.id)
-            return self._changed(session, ticket)
+            changed = self._changed(session, ticket)
+        return self.ticket(changed)
 
     def requeue(self, ticket_id, user_id=None):
         """Put a skipped ticket back into today's queue, at its original place."""
@@ -339,7 +335,8 @@ class Queue:
             ticket.status = "waiting"
             ticket.counter_id = None
             record(session, ticket, "requeued", now, user_id)
-            return self._changed(session, ticket)
+            changed = self._changed(session, ticket)
+        return self.ticket(changed)
 
     def cancel(self, ticket_id, user_id=None):
         """The resident (or an official) gives the ticket up."""
@@ -353,7 +350,8 @@ class Queue:
             ticket.status = "cancelled"
             ticket.finished_at = now
             record(session, ticket, "cancelled", now, user_id, counter_id=counter_id)
-            return self._changed(session, ticket)
+            changed = self._changed(session, ticket)
+        return self.ticket(changed)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -381,7 +379,8 @@ class Queue:
                 ticket.status = "skipped"
                 ticket.finished_at = now
                 record(session, ticket, "skipped", now, user_id)
-            return self._changed(session, ticket)
+            changed = self._changed(session, ticket)
+        return self.ticket(changed)
 
     def _cached(self, key, version, compute):
         """``compute()``'s value for ``key``, reused while the queue version stays the same."""
@@ -399,9 +398,9 @@ class Queue:
         return value
 
     def _changed(self, session, ticket):
+        """Finish a write: bump the version; the view is read after the commit, off the write lock."""
         bump_version(session)
-        session.flush()
-        return self._view(session, ticket)
+        return ticket.id
 
     def _waiting(self, session, day, service_ids):
         return session.scalars(
@@ -428,10 +427,9 @@ class Queue:
                 return regulars
         return None
 
-    def _view(self, session, ticket):
-        """Everything a resident's ticket page needs."""
-        day = business_day(session, self.clock.now())
-        status = public_status(ticket, day)
+    def _view(self, session, ticket, now):
+        """Everything a resident's ticket page needs (``now``: the queue's Today)."""
+        status = public_status(ticket, now.day)
         position = eta = None
         if status == "waiting":
             ahead = self._ahead(session, ticket)
@@ -450,7 +448,7 @@ class Queue:
             "eta_seconds": eta,
             "counter": ticket.counter.name if ticket.counter_id and status in (*AT_COUNTER, "done") else None,
             "day": ticket.day.isoformat(),
-            "created_at": ticket.created_at.astimezone(ZoneInfo(village_timezone(session))).isoformat(),
+            "created_at": ticket.created_at.astimezone(ZoneInfo(now.timezone)).isoformat(),
             "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
         }
 
@@ -525,17 +523,23 @@ def finish(session, ticket, now, user_id):
 
 def record(session, ticket, kind, now, user_id=None, counter_id=None):
     """Append to the ticket's history."""
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            day=ticket.day,
-            kind=kind,
-            counter_id=counter_id if counter_id is not None else ticket.counter_id,
-            service_id=ticket.service_id,
-            user_id=user_id,
-            at=now,
-        )
-    )
+    row = {"id": ticket.id, "day": ticket.day, "service_id": ticket.service_id, "counter_id": ticket.counter_id}
+    if counter_id is not None:
+        row["counter_id"] = counter_id
+    session.execute(insert(TicketEvent.__table__).values(event_row(row, kind, now, user_id)))
+
+
+def event_row(ticket, kind, now, user_id=None):
+    """A ticket_events row for a ticket given as a dict (id, day, service_id, counter_id)."""
+    return {
+        "ticket_id": ticket["id"],
+        "day": ticket["day"],
+        "kind": kind,
+        "counter_id": ticket.get("counter_id"),
+        "service_id": ticket["service_id"],
+        "user_id": user_id,
+        "at": now,
+    }
 
 
 def current_tickets(session, day):

@@ -1,7 +1,42 @@
-"""The village profile and the business day."""
+"""The village profile and the queue's business day."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import text
 
 from portal.clock import local_date
-from portal.models import QueueState, Village
+from portal.models import Village
+
+# The queue state row with the village's time zone: read on every poll, so one small query.
+STATE_SQL = (
+    "SELECT q.business_day, q.version, coalesce(v.timezone, 'Asia/Jakarta') "
+    "FROM queue_state q LEFT JOIN village v ON v.id = 1 WHERE q.id = 1"
+)
+
+
+@dataclass(frozen=True)
+class Today:
+    """The queue's current day, its change counter and the village's time zone."""
+
+    day: date
+    version: int
+    timezone: str
+
+    @classmethod
+    def from_row(cls, row, now):
+        """Build from a STATE_SQL row: the day is the later of the stored day and the clock's.
+
+        A Pi without a battery clock may boot into the past; taking the later day means such a
+        jump can neither repeat a day's ticket numbers nor reuse them.
+        """
+        stored, version, tz_name = row
+        return cls(max(date.fromisoformat(stored), local_date(now, tz_name)), version, tz_name)
+
+    @property
+    def etag(self):
+        """Changes whenever the queue does or the day turns."""
+        return f"{self.version}-{self.day.isoformat()}"
 
 
 def get_village(session):
@@ -9,39 +44,22 @@ def get_village(session):
     return session.get(Village, 1)
 
 
-def village_timezone(session):
-    """The village's time zone name (WIB when no profile exists yet)."""
-    village = get_village(session)
-    return village.timezone if village else "Asia/Jakarta"
-
-
-def queue_state(session):
-    """The single queue state row, created on first use."""
-    state = session.get(QueueState, 1)
-    if state is None:
-        raise LookupError("queue_state row missing: run `python -m portal migrate`")
-    return state
+def today(session, now, advance=False):
+    """The queue's Today; with ``advance`` (in a write transaction) a new local day is recorded."""
+    row = session.execute(text(STATE_SQL)).one()
+    current = Today.from_row(row, now)
+    if advance and current.day.isoformat() != row[0]:
+        session.execute(
+            text("UPDATE queue_state SET business_day = :day WHERE id = 1"), {"day": current.day.isoformat()}
+        )
+    return current
 
 
 def business_day(session, now, advance=False):
-    """The queue's day: the village's local date, but never earlier than a day already used.
-
-    A Pi without a battery clock may boot into the past; taking the later of the stored day and
-    the clock's day means such a jump can neither repeat a day's ticket numbers nor reuse them.
-    With ``advance`` (inside a write transaction) a new local day is recorded.
-    """
-    state = queue_state(session)
-    today = local_date(now, village_timezone(session))
-    if today > state.business_day and advance:
-        state.business_day = today
-    return later_day(state.business_day, now, village_timezone(session))
-
-
-def later_day(stored, now, tz_name):
-    """The later of a stored business day and the local date of ``now``."""
-    return max(stored, local_date(now, tz_name))
+    """The queue's day: the village's local date, but never earlier than a day already used."""
+    return today(session, now, advance).day
 
 
 def bump_version(session):
     """Mark the queue as changed (ETags of the board and ticket pages depend on it)."""
-    queue_state(session).version += 1
+    session.execute(text("UPDATE queue_state SET version = version + 1 WHERE id = 1"))

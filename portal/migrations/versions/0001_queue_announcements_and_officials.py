@@ -120,7 +120,8 @@ def upgrade():
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index('ix_tickets_day_status', ['day', 'status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tickets_service_id'), ['service_id'], unique=False)
+        batch_op.create_index('ix_tickets_queue', ['service_id', 'day', 'status', 'serial'], unique=False)
+        batch_op.create_index('ix_tickets_history', ['service_id', 'status', 'finished_at'], unique=False)
 
     op.create_table('ticket_events',
     sa.Column('id', sa.Integer(), nullable=False),
