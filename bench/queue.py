@@ -387,7 +387,8 @@ def report(hello, flask_hello, balai, official, problems, duration):
         ]
         print(
             f"{name:<26} {figures['connections']:>5} {figures['rps']:>9.0f} {ms(figures['p50_ms']):>8} "
-            f"{ms(figures['p99_ms']):>8} {ratios[0]:>8} {ratios[1]:>8} {figures['backlog_max']:>10}  {describe(figures)}"
+            f"{ms(figures['p99_ms']):>8} {ratios[0]:>8} {ratios[1]:>8} {figures['backlog_max']:>10}  "
+            f"{describe(figures)}"
         )
     outcomes = " ".join(f"{key}: {n}" for key, n in sorted(official["outcomes"].items())) or "no calls"
     print(f"official at counter 1: {outcomes} (slowest {official['slowest_s']:.2f} s)")

@@ -10,6 +10,7 @@ The schema belongs to Alembic (``portal/migrations``); nothing here creates tabl
 """
 
 import os
+import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,6 +59,7 @@ class Database:
         # with sleeps of up to 100 ms: under load that wastes the lock's idle time and makes
         # p99 latency seconds long. Other processes (worker, CLI) still meet busy_timeout.
         self._write_lock = threading.Lock()
+        self._local = threading.local()  # per-thread connection for peek()
 
     @contextmanager
     def read(self):
@@ -70,6 +72,20 @@ class Database:
         """A session in a ``BEGIN IMMEDIATE`` transaction, committed on success, rolled back on error."""
         with Session(self._writer, expire_on_commit=False) as session, session.begin():
             yield session
+
+    def peek(self, sql):
+        """The first row of a tiny read query, on this thread's own plain sqlite3 connection.
+
+        For the one query every phone poll makes: it skips the pool's checkout and reset, which
+        cost more than the query itself. Autocommit, so each call sees the latest commit.
+        """
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
+            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA query_only=ON")
+            self._local.connection = connection
+        return connection.execute(sql).fetchone()
 
     def migrate(self):
         """Bring the schema up to the newest Alembic revision."""
