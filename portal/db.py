@@ -59,7 +59,7 @@ class Database:
         # with sleeps of up to 100 ms: under load that wastes the lock's idle time and makes
         # p99 latency seconds long. Other processes (worker, CLI) still meet busy_timeout.
         self._write_lock = threading.Lock()
-        self._local = threading.local()  # per-thread connection for peek()
+        self._local = threading.local()  # per-thread connection for rows()
 
     @contextmanager
     def read(self):
@@ -73,11 +73,12 @@ class Database:
         with Session(self._writer, expire_on_commit=False) as session, session.begin():
             yield session
 
-    def peek(self, sql):
-        """The first row of a tiny read query, on this thread's own plain sqlite3 connection.
+    def rows(self, sql, params=()):
+        """All rows of a read query as plain tuples, on this thread's own sqlite3 connection.
 
-        For the one query every phone poll makes: it skips the pool's checkout and reset, which
-        cost more than the query itself. Autocommit, so each call sees the latest commit.
+        For the queries behind every phone poll: they skip the pool's checkout and reset and
+        SQLAlchemy's row objects, which cost more than the queries. Autocommit and read-only,
+        so each call sees the latest commit and can change nothing.
         """
         connection = getattr(self._local, "connection", None)
         if connection is None:
@@ -85,15 +86,19 @@ class Database:
             connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             connection.execute("PRAGMA query_only=ON")
             self._local.connection = connection
-        return connection.execute(sql).fetchone()
+        return connection.execute(sql, params).fetchall()
 
     def migrate(self):
         """Bring the schema up to the newest Alembic revision."""
         command.upgrade(alembic_config(self.engine), "head")
 
     def dispose(self):
-        """Close every pooled connection (tests and shutdown)."""
+        """Close every pooled connection and this thread's reader (tests and shutdown)."""
         self.engine.dispose()
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
 
 
 def alembic_config(engine):

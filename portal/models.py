@@ -10,6 +10,13 @@ from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Tabl
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def utc_text(moment):
+    """How an aware datetime is stored: sortable UTC text, e.g. ``2026-11-23T08:00:00.000000Z``."""
+    return moment.astimezone(UTC).strftime(UTC_FORMAT)
+
 
 class UTCDateTime(TypeDecorator):
     """An aware datetime stored as sortable UTC text (``2026-11-23T08:00:00.000000Z``)."""
@@ -22,12 +29,12 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored; use the clock")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return utc_text(value)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return datetime.strptime(value, UTC_FORMAT).replace(tzinfo=UTC)
 
 
 class ISODate(TypeDecorator):

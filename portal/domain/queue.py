@@ -27,12 +27,27 @@ from sqlalchemy.orm import joinedload
 
 from portal.domain.errors import Conflict, NotFound, Refused
 from portal.domain.village import STATE_SQL, Today, bump_version, business_day, today
-from portal.models import Counter, Service, Ticket, TicketEvent
+from portal.models import Counter, Service, Ticket, TicketEvent, utc_text
 
 ACTIVE = ("waiting", "called", "serving")
 AT_COUNTER = ("called", "serving")
 HISTORY_SIZE = 20  # recent services that the ETA averages over
 HISTORY_DAYS = 30
+# A service's waiting tickets today, in issue order.
+LINE_SQL = (
+    "SELECT serial, priority FROM tickets WHERE service_id = ? AND day = ? AND status = 'waiting' ORDER BY serial"
+)
+# A service's pace: the mean of its last HISTORY_SIZE service times (seconds) and its counters.
+PACE_SQL = """
+SELECT
+  (SELECT avg(seconds) FROM (
+     SELECT (julianday(finished_at) - julianday(started_at)) * 86400.0 AS seconds FROM tickets
+     WHERE service_id = :service AND status = 'done' AND started_at IS NOT NULL
+       AND finished_at >= :since AND finished_at > started_at
+     ORDER BY finished_at DESC LIMIT :size)),
+  (SELECT count(*) FROM counter_services JOIN counters ON counters.id = counter_services.counter_id
+     WHERE counter_services.service_id = :service AND counters.active)
+"""
 CACHE_SIZE = 10_000  # cached ticket views and lines (a busy day has a few hundred tickets)
 
 
@@ -72,7 +87,7 @@ class Queue:
 
         Phones poll this every few seconds, so it is one raw query outside any ORM session.
         """
-        return Today.from_row(self.db.peek(STATE_SQL), self.clock.now()).etag
+        return Today.from_row(self.db.rows(STATE_SQL)[0], self.clock.now()).etag
 
     def services(self):
         """Every active service with whether it is open now and how many are waiting today."""
@@ -202,10 +217,13 @@ class Queue:
         """
         now = self.clock.now()
         with self.db.write() as session:
-            service = session.scalar(select(Service).where(Service.code == service_code, Service.active))
+            # Core on the session's connection throughout: this is the hot write path, and the
+            # ORM's bookkeeping would cost more than the queries.
+            db = session.connection()
+            service = db.execute(select(Service.__table__).where(Service.code == service_code, Service.active)).first()
             if service is None:
                 raise NotFound("unknown_service", service=service_code)
-            current = today(session, now, advance=True)
+            current = today(db, now, advance=True)
             if not is_open(service, now, current.timezone):
                 raise Refused(
                     "service_closed", service=service.name, opens_at=service.opens_at, closes_at=service.closes_at
@@ -214,15 +232,13 @@ class Queue:
             # Numbers are allocated without gaps and tickets are never deleted: the last number
             # is also how many were issued today.
             issued = (
-                session.scalar(
-                    select(func.max(Ticket.seq)).where(Ticket.origin_service_id == service.id, Ticket.day == day)
-                )
+                db.scalar(select(func.max(Ticket.seq)).where(Ticket.origin_service_id == service.id, Ticket.day == day))
                 or 0
             )
             if service.daily_cap and issued >= service.daily_cap:
                 raise Refused("daily_cap_reached", service=service.name, cap=service.daily_cap)
             if limit_client and client:
-                held = session.scalar(
+                held = db.scalar(
                     select(func.count()).where(Ticket.client == client, Ticket.day == day, Ticket.status.in_(ACTIVE))
                 )
                 if held >= self.policy.hotspot_max_tickets:
@@ -230,7 +246,7 @@ class Queue:
             seq = issued + 1
             ticket = {
                 "id": secrets.token_urlsafe(12),
-                "serial": (session.scalar(select(func.max(Ticket.serial))) or 0) + 1,
+                "serial": (db.scalar(select(func.max(Ticket.serial))) or 0) + 1,
                 "day": day,
                 "origin_service_id": service.id,
                 "service_id": service.id,
@@ -243,10 +259,9 @@ class Queue:
                 "created_at": now,
                 "call_count": 0,
             }
-            # Core inserts: the hot path skips the ORM's unit of work.
-            session.execute(insert(Ticket.__table__).values(ticket))
-            session.execute(insert(TicketEvent.__table__).values(event_row(ticket, "issued", now)))
-            bump_version(session)
+            db.execute(insert(Ticket.__table__).values(ticket))
+            db.execute(insert(TicketEvent.__table__).values(event_row(ticket, "issued", now)))
+            bump_version(db)
         return self.ticket(ticket["id"])
 
     # -- counter operations ----------------------------------------------------------------
@@ -430,7 +445,7 @@ class Queue:
         status = public_status(ticket, now.day)
         position = eta = None
         if status == "waiting":
-            line = self._line(session, ticket, now, version or self.version())
+            line = self._line(ticket, now, version or self.version())
             ahead = line.ahead(ticket)
             position = ahead + 1
             eta = round(ahead * line.seconds_per_person)
@@ -451,45 +466,24 @@ class Queue:
             "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
         }
 
-    def _line(self, session, ticket, now, version):
+    def _line(self, ticket, now, version):
         """The waiting line of the ticket's service today, shared by every ticket in it (cached
         per queue version: after a call, 300 polling phones cost one read of the line)."""
 
         def compute():
-            waiting = session.execute(
-                select(Ticket.serial, Ticket.priority).where(
-                    Ticket.service_id == ticket.service_id, Ticket.day == now.day, Ticket.status == "waiting"
-                )
-            ).all()
+            waiting = self.db.rows(LINE_SQL, (ticket.service_id, now.day.isoformat()))
+            since = utc_text(self.clock.now() - timedelta(days=HISTORY_DAYS))
+            average, desks = self.db.rows(
+                PACE_SQL, {"service": ticket.service_id, "since": since, "size": HISTORY_SIZE}
+            )[0]
+            per_person = average or self.policy.default_service_seconds
             return Line(
-                priority=sorted(serial for serial, priority in waiting if priority),
-                regular=sorted(serial for serial, priority in waiting if not priority),
-                seconds_per_person=self._seconds_per_person(session, ticket.service_id),
+                priority=[serial for serial, priority in waiting if priority],
+                regular=[serial for serial, priority in waiting if not priority],
+                seconds_per_person=per_person / max(desks, 1),
             )
 
         return self._cached(("line", ticket.service_id, now.day), version, compute)
-
-    def _seconds_per_person(self, session, service_id):
-        """How long one resident takes, divided over the counters serving the service: the mean of
-        its recent service times, or the default until it has history (a rough, honest guess)."""
-        since = self.clock.now() - timedelta(days=HISTORY_DAYS)
-        durations = session.execute(
-            select(Ticket.started_at, Ticket.finished_at)
-            .where(
-                Ticket.service_id == service_id,
-                Ticket.status == "done",
-                Ticket.started_at.is_not(None),
-                Ticket.finished_at >= since,
-            )
-            .order_by(Ticket.finished_at.desc())
-            .limit(HISTORY_SIZE)
-        ).all()
-        seconds = [(end - begin).total_seconds() for begin, end in durations if end > begin]
-        per_person = sum(seconds) / len(seconds) if seconds else self.policy.default_service_seconds
-        desks = session.scalar(
-            select(func.count(Counter.id)).join(Counter.services).where(Counter.active, Service.id == service_id)
-        )
-        return per_person / max(desks or 0, 1)
 
 
 @dataclass(frozen=True)
