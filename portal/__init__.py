@@ -66,11 +66,12 @@ def create_app(overrides=None, clock=None):
     app.json.sort_keys = False
     app.extensions["balai"] = make_balai(settings, clock)
 
-    from portal.web import admin, api, board, errors, i18n, public, security
+    from portal.web import admin, api, board, errors, i18n, polls, public, security
 
     i18n.init_app(app)
     csrf.init_app(app)
-    security.init_app(app)
+    app.wsgi_app = polls.with_fast_polls(app.wsgi_app, app.extensions["balai"].queue)
+    security.init_app(app)  # after the poll layer, so its 304s carry the security headers too
     errors.init_app(app)
     app.register_blueprint(public.bp)
     csrf.exempt(public.bp)  # residents' forms: no cookies assumed, see public.same_origin

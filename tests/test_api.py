@@ -233,3 +233,23 @@ def test_openapi_describes_every_route(app, client):
                     assert (path.replace("<action>", action), method.lower()) in described
             else:
                 assert (path, method.lower()) in described, path
+
+
+def test_fast_304_matches_the_full_answer(client, queue):
+    """Unchanged polls answered before Flask carry the same ETag and headers as Flask's own."""
+    t = take(client).get_json()
+    full = client.get(f"/api/v1/tickets/{t['id']}")
+    etag = full.headers["ETag"]
+    fast = client.get(f"/api/v1/tickets/{t['id']}", headers={"If-None-Match": etag})
+    assert fast.status_code == 304 and fast.data == b""
+    for header in ("ETag", "Cache-Control", "Content-Security-Policy", "X-Content-Type-Options"):
+        assert fast.headers[header] == full.headers[header], header
+    board = client.get("/api/v1/board")
+    assert client.get("/api/v1/board", headers={"If-None-Match": board.headers["ETag"]}).status_code == 304
+
+
+def test_fast_path_never_hides_a_missing_ticket(client):
+    """A current ETag for a ticket that does not exist still gets Flask's 404."""
+    etag = client.get("/api/v1/board").headers["ETag"]
+    assert_error(client.get("/api/v1/tickets/nope", headers={"If-None-Match": etag}), 404, "ticket_not_found")
+    assert client.get("/api/v1/tickets/a/b", headers={"If-None-Match": etag}).status_code == 404

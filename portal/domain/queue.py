@@ -395,6 +395,11 @@ class Queue:
             changed = self._changed(session, ticket)
         return self.ticket(changed)
 
+    def is_cached(self, key, version):
+        """Whether ``key`` (("ticket", id) or ("board",)) was built at this queue version."""
+        hit = self._cache.get(key)
+        return hit is not None and hit[0] == version
+
     def _cached(self, key, version, compute):
         """``compute()``'s value for ``key``, reused while the queue version stays the same."""
         with self._cache_lock:

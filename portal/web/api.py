@@ -60,7 +60,7 @@ def create_ticket():
 @bp.get("/tickets/<ticket_id>")
 def ticket(ticket_id):
     """One ticket's status; answers 304 to ``If-None-Match`` while nothing changed."""
-    return conditional(lambda version: jsonify(ticket_payload(balai().queue.ticket(ticket_id, version))))
+    return conditional(lambda version: balai().queue.ticket(ticket_id, version), lambda t: jsonify(ticket_payload(t)))
 
 
 @bp.post("/tickets/<ticket_id>/cancel")
@@ -131,4 +131,4 @@ def daily_stats():
 @bp.get("/board")
 def board():
     """What the display board shows; ETag and 304 on ``If-None-Match``."""
-    return conditional(lambda version: jsonify(balai().queue.board(version)))
+    return conditional(balai().queue.board, jsonify)

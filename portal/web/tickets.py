@@ -50,13 +50,15 @@ def ticket_payload(view):
     return payload
 
 
-def conditional(build):
-    """Answer 304 when the client's ETag is the queue's current version, else ``build(version)``.
+def conditional(fetch, render):
+    """``render(fetch(version))``, or 304 when the client's ETag is the current queue version.
 
-    Phones poll every few seconds; an unchanged queue then costs one tiny query and no body.
+    ``fetch`` runs either way (it is cached per version, and raises NotFound for a ticket that
+    does not exist, which must not be answered with 304).
     """
     version = balai().queue.version()
-    response = Response(status=304) if request.if_none_match.contains(version) else build(version)
+    data = fetch(version)
+    response = Response(status=304) if request.if_none_match.contains(version) else render(data)
     response.set_etag(version)
     response.headers["Cache-Control"] = "no-cache"
     return response
