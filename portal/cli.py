@@ -58,6 +58,7 @@ def domain_failure(exc):
 def main():
     """Balai, the village hall appliance."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-command chatter hides ours
 
 
 @main.command()

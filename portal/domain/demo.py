@@ -21,43 +21,54 @@ VILLAGE = dict(
     timezone="Asia/Jakarta",
 )
 
+ALWAYS_OPEN = {"opens_at": "00:00", "closes_at": "24:00", "days": "1234567", "daily_cap": 0}
 SERVICES = [
-    (
-        "surat",
-        "A",
-        "Surat Pengantar & Keterangan",
-        "Surat pengantar, keterangan domisili, keterangan usaha, SKTM, pengantar SKCK.",
-        "Surat pengantar RT/RW\nFotokopi KTP\nFotokopi Kartu Keluarga",
+    dict(
+        code="surat",
+        prefix="A",
+        name="Surat Pengantar & Keterangan",
+        description="Surat pengantar, keterangan domisili, keterangan usaha, SKTM, pengantar SKCK.",
+        requirements="Surat pengantar RT/RW\nFotokopi KTP\nFotokopi Kartu Keluarga",
+        **ALWAYS_OPEN,
     ),
-    (
-        "kependudukan",
-        "B",
-        "Administrasi Kependudukan",
-        "Pengantar KTP-el, Kartu Keluarga, pindah datang, kelahiran dan kematian.",
-        "Surat pengantar RT/RW\nFotokopi Kartu Keluarga\nAkta kelahiran atau surat keterangan kematian",
+    dict(
+        code="kependudukan",
+        prefix="B",
+        name="Administrasi Kependudukan",
+        description="Pengantar KTP-el, Kartu Keluarga, pindah datang, kelahiran dan kematian.",
+        requirements="Surat pengantar RT/RW\nFotokopi Kartu Keluarga\nAkta kelahiran atau surat keterangan kematian",
+        **ALWAYS_OPEN,
     ),
-    (
-        "nikah",
-        "C",
-        "Pengantar Nikah",
-        "Surat pengantar nikah (N1–N4) untuk KUA.",
-        "Surat pengantar RT/RW\nFotokopi KTP kedua calon\nFotokopi Kartu Keluarga\nPas foto 2x3 (4 lembar)",
+    dict(
+        code="nikah",
+        prefix="C",
+        name="Pengantar Nikah",
+        description="Surat pengantar nikah (N1–N4) untuk KUA.",
+        requirements="Surat pengantar RT/RW\nFotokopi KTP kedua calon\nFotokopi Kartu Keluarga\n"
+        "Pas foto 2x3 (4 lembar)",
+        **ALWAYS_OPEN,
     ),
-    (
-        "konsultasi",
-        "D",
-        "Pengaduan & Konsultasi",
-        "Menyampaikan pengaduan, aspirasi, atau bertanya langsung kepada perangkat desa.",
-        "",
+    dict(
+        code="konsultasi",
+        prefix="D",
+        name="Pengaduan & Konsultasi",
+        description="Menyampaikan pengaduan, aspirasi, atau bertanya langsung kepada perangkat desa.",
+        requirements="",
+        **ALWAYS_OPEN,
+    ),
+    # The one with real opening hours (weekdays 08:00–12:00) and a daily cap.
+    dict(
+        code="bansos",
+        prefix="E",
+        name="Bantuan Sosial",
+        description="Informasi dan pendaftaran bantuan sosial (PKH, BLT Dana Desa).",
+        requirements="Fotokopi KTP\nFotokopi Kartu Keluarga",
+        opens_at="08:00",
+        closes_at="12:00",
+        days="12345",
+        daily_cap=30,
     ),
 ]
-CAPPED = (
-    "bansos",
-    "E",
-    "Bantuan Sosial",
-    "Informasi dan pendaftaran bantuan sosial (PKH, BLT Dana Desa).",
-    "Fotokopi KTP\nFotokopi Kartu Keluarga",
-)
 
 COUNTERS = [
     ("Loket 1", ["surat", "nikah"]),
@@ -87,35 +98,9 @@ def is_empty(session):
 def load(session, now):
     """Create the demo village, its services, counters, officials and announcements."""
     session.add(Village(id=1, **VILLAGE))
-    services = {}
-    for position, (code, prefix, name, description, requirements) in enumerate(SERVICES):
-        services[code] = Service(
-            code=code,
-            prefix=prefix,
-            name=name,
-            description=description,
-            requirements=requirements,
-            opens_at="00:00",
-            closes_at="24:00",
-            days="1234567",
-            daily_cap=0,
-            active=True,
-            position=position,
-        )
-    code, prefix, name, description, requirements = CAPPED
-    services[code] = Service(
-        code=code,
-        prefix=prefix,
-        name=name,
-        description=description,
-        requirements=requirements,
-        opens_at="08:00",
-        closes_at="12:00",
-        days="12345",
-        daily_cap=30,
-        active=True,
-        position=len(SERVICES),
-    )
+    services = {
+        fields["code"]: Service(active=True, position=position, **fields) for position, fields in enumerate(SERVICES)
+    }
     session.add_all(services.values())
     for position, (name, codes) in enumerate(COUNTERS):
         session.add(Counter(name=name, active=True, position=position, services=[services[c] for c in codes]))

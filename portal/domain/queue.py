@@ -339,34 +339,36 @@ class Queue:
 
     def requeue(self, ticket_id, user_id=None):
         """Put a skipped ticket back into today's queue, at its original place."""
-        now = self.clock.now()
-        with self.db.write() as session:
-            ticket = get_ticket(session, ticket_id)
-            day = business_day(session, now, advance=True)
-            if ticket.status != "skipped" or ticket.day != day:
-                raise Conflict("wrong_state", number=ticket.number, status=public_status(ticket, day))
+
+        def change(ticket, now):
             ticket.status = "waiting"
             ticket.counter_id = None
-            record(session, ticket, "requeued", now, user_id)
-            changed = self._changed(session, ticket)
-        return self.ticket(changed)
+
+        return self._by_id(ticket_id, ("skipped",), "requeued", change, user_id)
 
     def cancel(self, ticket_id, user_id=None):
         """The resident (or an official) gives the ticket up."""
+
+        def change(ticket, now):
+            ticket.status = "cancelled"
+            ticket.finished_at = now
+
+        return self._by_id(ticket_id, ("waiting", "called"), "cancelled", change, user_id)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _by_id(self, ticket_id, allowed, event, change, user_id):
+        """Apply ``change(ticket, now)`` to today's ticket ``ticket_id`` if its status is allowed."""
         now = self.clock.now()
         with self.db.write() as session:
             ticket = get_ticket(session, ticket_id)
             day = business_day(session, now, advance=True)
-            if ticket.status not in ("waiting", "called") or ticket.day != day:
+            if ticket.status not in allowed or ticket.day != day:
                 raise Conflict("wrong_state", number=ticket.number, status=public_status(ticket, day))
-            counter_id = ticket.counter_id
-            ticket.status = "cancelled"
-            ticket.finished_at = now
-            record(session, ticket, "cancelled", now, user_id, counter_id=counter_id)
+            record(session, ticket, event, now, user_id)
+            change(ticket, now)
             changed = self._changed(session, ticket)
         return self.ticket(changed)
-
-    # -- internals -------------------------------------------------------------------------
 
     def _at_counter(self, counter_id, allowed, event, user_id):
         now = self.clock.now()
