@@ -60,6 +60,7 @@ def create_app(overrides=None, clock=None):
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="balai_session",
         PERMANENT_SESSION_LIFETIME=12 * 3600,
+        MAX_CONTENT_LENGTH=64 * 1024,  # no form or API call of the queue is bigger
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the console session
     )

@@ -84,7 +84,7 @@ SETTINGS = [
     Setting(
         "BALAI_REQUIRE_ALL_TIERS",
         "0",
-        "Tests only: a test tier that would be skipped (no root, no Chromium, no wrk) fails instead.",
+        "Tests only: a test tier that would be skipped (no root, no Chromium) fails instead.",
         "bool",
     ),
 ]

@@ -70,7 +70,7 @@ class Database:
     @contextmanager
     def write(self):
         """A session in a ``BEGIN IMMEDIATE`` transaction, committed on success, rolled back on error."""
-        with Session(self._writer, expire_on_commit=False) as session, session.begin():
+        with self._write_lock, Session(self._writer, expire_on_commit=False) as session, session.begin():
             yield session
 
     def rows(self, sql, params=()):

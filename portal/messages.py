@@ -26,6 +26,7 @@ MESSAGES = {
     "bad_json": N_("The request is not valid JSON."),
     "bad_field": N_("The field %(field)s is missing or wrong."),
     "bad_request": N_("The request is not valid."),
+    "too_large": N_("The request is too large."),
     "login_required": N_("Please sign in as an official first."),
     "forbidden": N_("Your role may not do this."),
     "csrf": N_("The form has expired. Please reload the page and try again."),
@@ -49,6 +50,7 @@ MESSAGES = {
     "done_skip": N_("%(number)s was skipped (no-show)."),
     "done_transfer": N_("%(number)s was sent to another service."),
     "done_requeue": N_("%(number)s is back in the queue."),
+    "done_cancel": N_("%(number)s was cancelled."),
 }
 
 # Ticket statuses as people read them (in messages such as wrong_state).

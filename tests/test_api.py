@@ -244,3 +244,56 @@ def test_fast_path_never_hides_a_missing_ticket(client):
     etag = client.get("/api/v1/board").headers["ETag"]
     assert_error(client.get("/api/v1/tickets/nope", headers={"If-None-Match": etag}), 404, "ticket_not_found")
     assert client.get("/api/v1/tickets/a/b", headers={"If-None-Match": etag}).status_code == 404
+
+
+def test_public_answers_never_carry_ticket_ids(client, token):
+    """The id is the key that follows or cancels a ticket: the board and counters never show it."""
+    t = take(client).get_json()
+    call(client, token, 1, "call-next")
+    for path in ("/api/v1/board", "/api/v1/counters", "/api/v1/services", "/board", "/"):
+        assert t["id"] not in client.get(path).get_data(as_text=True), path
+
+
+def test_take_and_cancel_cannot_drain_the_cap(client, balai):
+    """Cancelled tickets give their place back: a loop of take-and-cancel leaves the cap intact."""
+    from sqlalchemy import update
+
+    from portal.models import Service
+
+    with balai.db.write() as session:
+        session.execute(update(Service).where(Service.code == "bansos").values(daily_cap=2))
+    hotspot = {"REMOTE_ADDR": "10.42.0.7"}
+    for _ in range(5):
+        t = take(client, "bansos", environ_base=hotspot).get_json()
+        assert client.post(f"/api/v1/tickets/{t['id']}/cancel", environ_base=hotspot).status_code == 200
+    assert take(client, "bansos").status_code == 201
+    assert take(client, "bansos").status_code == 201
+    assert_error(take(client, "bansos"), 422, "daily_cap_reached")
+
+
+def test_ipv4_mapped_hotspot_address_is_still_the_hotspot(client):
+    mapped = {"REMOTE_ADDR": "::ffff:10.42.0.7"}
+    take(client, environ_base=mapped)
+    take(client, "nikah", environ_base=mapped)
+    assert_error(take(client, "kependudukan", environ_base=mapped), 422, "too_many_tickets")
+    assert client.get("/admin/login", environ_base=mapped).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 20_000 + "]" * 20_000, '{"service": "\\ud800"}', '{"service": "' + "x" * 500 + '"}'],
+    ids=["deeply-nested", "lone-surrogate", "too-long"],
+)
+def test_hostile_json_is_a_400_not_a_500(client, body):
+    response = client.post("/api/v1/tickets", data=body, headers=JSON)
+    assert response.status_code == 400 and response.get_json()["error"] in ("bad_json", "bad_field")
+
+
+def test_oversized_body_is_refused_in_json(client):
+    assert_error(client.post("/api/v1/tickets", data="x" * 100_000, headers=JSON), 413, "too_large")
+
+
+def test_console_session_may_read_official_api_without_csrf(client):
+    login(client, "operator")
+    assert client.get("/api/v1/counters/1/waiting").status_code == 200
+    assert client.get("/api/v1/stats/daily").status_code == 200

@@ -207,3 +207,14 @@ def test_editor_cannot_run_a_counter(client):
     assert client.get("/admin/counter/1").status_code == 403
     html = client.get("/admin/").get_data(as_text=True)
     assert 'href="/admin/counter/1"' not in html
+
+
+def test_official_cancels_the_called_ticket_for_a_resident(client, queue):
+    t = queue.issue("surat")
+    queue.call_next(1)
+    login(client, "operator")
+    token = csrf_from(client.get("/admin/counter/1").get_data(as_text=True))
+    response = client.post(f"/admin/ticket/{t['id']}/cancel", data={"csrf_token": token, "counter": "1"})
+    assert response.headers["Location"].endswith("/admin/counter/1")
+    assert queue.ticket(t["id"])["status"] == "cancelled"
+    assert client.post(f"/admin/ticket/{t['id']}/explode", data={"csrf_token": token}).status_code == 404

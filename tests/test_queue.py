@@ -358,3 +358,22 @@ def test_counters_and_board(queue):
     board = queue.board()
     assert board["counters"][0]["serving"]["number"] == "A-001"
     assert {s["code"]: s["waiting"] for s in board["services"]}["konsultasi"] == 1
+
+
+def test_call_next_on_an_empty_queue_still_finishes_the_served_ticket(queue):
+    t = queue.issue("surat")
+    queue.call_next(1)
+    queue.start(1)
+    with pytest.raises(NotFound) as exc:
+        queue.call_next(1)
+    assert exc.value.code == "queue_empty"
+    assert queue.ticket(t["id"])["status"] == "done"
+    assert queue.counters()[0]["serving"] is None
+
+
+def test_each_call_is_counted_so_phones_alert_again(queue):
+    t = queue.issue("surat")
+    assert queue.ticket(t["id"])["calls"] == 0
+    queue.call_next(1)
+    queue.recall(1)
+    assert queue.ticket(t["id"])["calls"] == 2

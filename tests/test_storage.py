@@ -89,8 +89,3 @@ def test_a_second_writer_waits_for_the_first(balai):
     thread.join(10)
     other_process.dispose()
     assert order == ["first", "second"]
-
-
-def test_read_sessions_never_write(balai):
-    with balai.db.read() as session:
-        assert session.connection().exec_driver_sql("SELECT count(*) FROM tickets").scalar() == 0

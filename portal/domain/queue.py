@@ -148,7 +148,7 @@ class Queue:
                     "id": c.id,
                     "name": c.name,
                     "services": [s.code for s in c.services],
-                    "serving": self._view(session, current[c.id], now) if c.id in current else None,
+                    "serving": public_summary(current[c.id]) if c.id in current else None,
                 }
                 for c in counters
             ]
@@ -190,7 +190,7 @@ class Queue:
                     {
                         "id": c.id,
                         "name": c.name,
-                        "serving": ticket_summary(current[c.id]) if c.id in current else None,
+                        "serving": public_summary(current[c.id]) if c.id in current else None,
                     }
                     for c in counters
                 ],
@@ -229,21 +229,20 @@ class Queue:
                     "service_closed", service=service.name, opens_at=service.opens_at, closes_at=service.closes_at
                 )
             day = current.day
-            # Numbers are allocated without gaps and tickets are never deleted: the last number
-            # is also how many were issued today.
-            issued = (
-                db.scalar(select(func.max(Ticket.seq)).where(Ticket.origin_service_id == service.id, Ticket.day == day))
-                or 0
-            )
-            if service.daily_cap and issued >= service.daily_cap:
-                raise Refused("daily_cap_reached", service=service.name, cap=service.daily_cap)
+            today_in_service = (Ticket.origin_service_id == service.id) & (Ticket.day == day)
+            # Cancelled tickets give their place in the cap back, so taking and cancelling
+            # tickets in a loop cannot drain it.
+            if service.daily_cap:
+                kept = db.scalar(select(func.count()).where(today_in_service, Ticket.status != "cancelled"))
+                if kept >= service.daily_cap:
+                    raise Refused("daily_cap_reached", service=service.name, cap=service.daily_cap)
             if limit_client and client:
                 held = db.scalar(
                     select(func.count()).where(Ticket.client == client, Ticket.day == day, Ticket.status.in_(ACTIVE))
                 )
                 if held >= self.policy.hotspot_max_tickets:
                     raise Refused("too_many_tickets", limit=self.policy.hotspot_max_tickets)
-            seq = issued + 1
+            seq = (db.scalar(select(func.max(Ticket.seq)).where(today_in_service)) or 0) + 1
             ticket = {
                 "id": secrets.token_urlsafe(12),
                 "serial": (db.scalar(select(func.max(Ticket.serial))) or 0) + 1,
@@ -284,18 +283,23 @@ class Queue:
                 finish(session, current, now, user_id)
             service_ids = [s.id for s in counter.services]
             waiting = self._waiting(session, day, service_ids)
-            if not waiting:
-                if current is not None:
-                    bump_version(session)
+            if not waiting and current is None:
                 raise NotFound("queue_empty", counter=counter.name)
-            due = self._priority_due(session, day, service_ids)
-            ticket = call_order(waiting, due, self.policy.priority_ratio)[0]
-            ticket.status = "called"
-            ticket.counter_id = counter.id
-            ticket.called_at = now
-            ticket.call_count += 1
-            record(session, ticket, "called", now, user_id)
-            changed = self._changed(session, ticket)
+            if not waiting:
+                # Nobody waits, but the ticket being served is finished all the same (committed
+                # before the queue_empty answer).
+                bump_version(session)
+            else:
+                due = self._priority_due(session, day, service_ids)
+                ticket = call_order(waiting, due, self.policy.priority_ratio)[0]
+                ticket.status = "called"
+                ticket.counter_id = counter.id
+                ticket.called_at = now
+                ticket.call_count += 1
+                record(session, ticket, "called", now, user_id)
+                changed = self._changed(session, ticket)
+        if not waiting:
+            raise NotFound("queue_empty", counter=counter.name)
         return self.ticket(changed)
 
     def recall(self, counter_id, user_id=None):
@@ -471,6 +475,7 @@ class Queue:
             "day": ticket.day.isoformat(),
             "created_at": ticket.created_at.astimezone(ZoneInfo(now.timezone)).isoformat(),
             "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
+            "calls": ticket.call_count,
         }
 
     def _line(self, ticket, now, version):
@@ -577,16 +582,21 @@ def public_status(ticket, day):
     return ticket.status
 
 
-def ticket_summary(ticket):
-    """The short form of a ticket used in lists and on the board."""
+def public_summary(ticket):
+    """A ticket as everyone may see it (board, counters): never its id, which is the key that
+    lets its holder follow or cancel it."""
     return {
-        "id": ticket.id,
         "number": ticket.number,
         "service": ticket.service.code,
+        "service_name": ticket.service.name,
         "priority": ticket.priority,
         "status": ticket.status,
-        "created_at": ticket.created_at.isoformat(),
     }
+
+
+def ticket_summary(ticket):
+    """A ticket in officials' lists: the public summary plus its id and issue time."""
+    return {"id": ticket.id, **public_summary(ticket), "created_at": ticket.created_at.isoformat()}
 
 
 def requirement_list(service):

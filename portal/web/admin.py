@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.domain import stats, users
 from portal.domain.errors import DomainError
-from portal.domain.queue import get_counter
+from portal.domain.queue import current_tickets, get_counter, ticket_summary
 from portal.domain.village import business_day
 from portal.models import Counter, Service, Ticket
 from portal.web.auth import balai, current_user, login, logout, may
@@ -21,6 +21,7 @@ from portal.web.tickets import current_etag
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 COUNTER_ACTIONS = ("call-next", "recall", "start", "complete", "skip", "transfer")
+TICKET_ACTIONS = ("requeue", "cancel")
 
 
 @bp.before_request
@@ -92,7 +93,8 @@ def panel_context(counter_id):
         info = {"id": counter.id, "name": counter.name, "services": [s.name for s in counter.services]}
         transfer_to = [(s.code, s.name) for s in services]
         skipped = [{"id": t.id, "number": t.number} for t in skipped]
-    current = next(c["serving"] for c in queue.counters() if c["id"] == counter_id)
+        current = current_tickets(session, day).get(counter.id)
+        current = ticket_summary(current) if current else None
     return {
         "counter": info,
         "current": current,
@@ -139,15 +141,18 @@ def counter_action(counter_id, action):
     return redirect(url_for("admin.counter", counter_id=counter_id), code=303)
 
 
-@bp.post("/ticket/<ticket_id>/requeue")
-def requeue(ticket_id):
-    """Put a skipped ticket back into the queue, from the panel's skipped list."""
+@bp.post("/ticket/<ticket_id>/<action>")
+def ticket_action(ticket_id, action):
+    """Put a skipped ticket back into the queue (from the skipped list), or cancel the ticket at
+    the counter for a resident who asks to (from the panel)."""
     user = signed_in("queue")
     if user is None:
         return redirect(url_for("admin.login_page"))
+    if action not in TICKET_ACTIONS:
+        abort(404)
     try:
-        view = balai().queue.requeue(ticket_id, user_id=user.id)
-        flash(message("done_requeue", view), "ok")
+        view = getattr(balai().queue, action)(ticket_id, user_id=user.id)
+        flash(message(f"done_{action}", view), "ok")
     except DomainError as exc:
         flash(message(exc.code, exc.details), "error")
     back = request.form.get("counter", type=int)

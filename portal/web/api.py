@@ -21,11 +21,27 @@ COUNTER_ACTIONS = ("call-next", "recall", "start", "complete", "skip", "transfer
 
 
 def json_body():
-    """The request's JSON object, or a 400 ``bad_json``."""
-    data = request.get_json(silent=True)
+    """The request's JSON object, or a 400 ``bad_json`` for anything else (not JSON, nested too
+    deep to parse, not an object)."""
+    try:
+        data = request.get_json(silent=True)
+    except (RecursionError, UnicodeError):
+        data = None
     if not isinstance(data, dict):
         raise DomainError("bad_json")
     return data
+
+
+def text_field(data, name):
+    """A required, non-empty string field that can be stored (no lone surrogates), or 400."""
+    value = data.get(name)
+    if not isinstance(value, str) or not value or len(value) > 200:
+        raise DomainError("bad_field", field=name)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DomainError("bad_field", field=name) from None
+    return value
 
 
 @bp.get("/openapi.json")
@@ -44,10 +60,8 @@ def services():
 def create_ticket():
     """Take a ticket: ``{"service": CODE, "priority": false}`` → 201 and the ticket."""
     data = json_body()
-    service = data.get("service")
+    service = text_field(data, "service")
     priority = data.get("priority", False)
-    if not isinstance(service, str) or not service:
-        raise DomainError("bad_field", field="service")
     if not isinstance(priority, bool):
         raise DomainError("bad_field", field="priority")
     view = issue_ticket(service, priority)
@@ -79,12 +93,8 @@ def requeue(ticket_id):
 
 @bp.get("/counters")
 def counters():
-    """Counters, their services, and the ticket each is serving."""
-    items = balai().queue.counters()
-    for item in items:
-        if item["serving"]:
-            item["serving"] = ticket_payload(item["serving"])
-    return jsonify(items)
+    """Counters, their services, and the ticket each is serving (public: no ticket ids)."""
+    return jsonify(balai().queue.counters())
 
 
 @bp.post("/counters/<int:counter_id>/<action>")
@@ -96,9 +106,7 @@ def counter_action(counter_id, action):
     queue = balai().queue
     user_id = current_user().id
     if action == "transfer":
-        target = json_body().get("service")
-        if not isinstance(target, str) or not target:
-            raise DomainError("bad_field", field="service")
+        target = text_field(json_body(), "service")
         view = queue.transfer(counter_id, target, user_id=user_id)
     else:
         operation = getattr(queue, action.replace("-", "_"))

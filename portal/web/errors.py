@@ -7,7 +7,14 @@ from werkzeug.exceptions import HTTPException
 from portal.domain.errors import DomainError
 from portal.messages import render
 
-HTTP_CODES = {400: "bad_request", 401: "login_required", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "login_required",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+}
 
 
 def message(code, details=None):

@@ -25,6 +25,14 @@ def poll_key(path):
     return None
 
 
+def current_version(queue):
+    """The queue version, or None when it cannot be read: Flask then answers, errors included."""
+    try:
+        return queue.version()
+    except Exception:
+        return None
+
+
 def with_fast_polls(wsgi_app, queue):
     """Wrap a WSGI app so unchanged polls of ``queue`` resources get their 304 at once."""
 
@@ -32,11 +40,10 @@ def with_fast_polls(wsgi_app, queue):
         tags = environ.get("HTTP_IF_NONE_MATCH")
         if tags and environ["REQUEST_METHOD"] in ("GET", "HEAD"):
             key = poll_key(environ.get("PATH_INFO", ""))
-            if key is not None:
-                version = queue.version()
-                if parse_etags(tags).contains(version) and queue.is_cached(key, version):
-                    start_response("304 NOT MODIFIED", [("ETag", f'"{version}"'), ("Cache-Control", "no-cache")])
-                    return []
+            version = current_version(queue) if key is not None else None
+            if version and parse_etags(tags).contains(version) and queue.is_cached(key, version):
+                start_response("304 NOT MODIFIED", [("ETag", f'"{version}"'), ("Cache-Control", "no-cache")])
+                return []
         return wsgi_app(environ, start_response)
 
     return app

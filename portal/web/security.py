@@ -24,9 +24,11 @@ def settings():
 def client_address():
     """The address the request came from (waitress sets REMOTE_ADDR; Balai sits behind no proxy)."""
     try:
-        return ipaddress.ip_address(request.remote_addr or "")
+        address = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:
         return None
+    # A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d.
+    return getattr(address, "ipv4_mapped", None) or address
 
 
 def on_hotspot(address=None):
