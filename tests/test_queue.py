@@ -285,17 +285,32 @@ def test_waiting_list_predicts_call_order(queue):
 
 
 def test_position_and_eta_default(queue, balai):
-    """With no history, the ETA uses the default minutes per person, split over the counters."""
-    tickets = [queue.issue("nikah") for _ in range(3)]  # nikah: only Loket 1
-    view = queue.ticket(tickets[2]["id"])
-    assert view["position"] == 3
-    assert view["eta_seconds"] == 2 * balai.queue.policy.default_service_seconds
-    surat = [queue.issue("surat") for _ in range(3)]  # surat: Loket 1 and Loket 2
-    assert queue.ticket(surat[2]["id"])["eta_seconds"] == balai.queue.policy.default_service_seconds
+    """With no history, the ETA is the people ahead times the default minutes, over the counters."""
+    per_person = balai.queue.policy.default_service_seconds
+    consult = [queue.issue("konsultasi") for _ in range(3)]  # Loket 3 alone serves it (and bansos)
+    assert queue.ticket(consult[2]["id"])["position"] == 3
+    assert queue.ticket(consult[2]["id"])["eta_seconds"] == 2 * per_person
+
+
+def test_position_counts_everyone_a_shared_counter_calls_first(queue, balai):
+    """Nikah is served at Loket 1, which also calls surat: five surat tickets stand before it.
+    Surat is served at two counters, so the line moves twice as fast."""
+    per_person = balai.queue.policy.default_service_seconds
+    for _ in range(5):
+        queue.issue("surat")
+    nikah = queue.ticket(queue.issue("nikah")["id"])
+    assert nikah["position"] == 6
+    assert nikah["eta_seconds"] == 5 * per_person / 2
+    order = []
+    for _ in range(6):
+        order.append(queue.call_next(1)["number"])
+        queue.complete(1)
+    assert order[-1] == "C-001"
 
 
 def test_eta_learns_from_recent_service_times(queue, clock):
-    """After a few 2-minute services, the estimate uses 2 minutes per person."""
+    """After a few 2-minute services, the estimate uses 2 minutes per person (over the two
+    counters that call nikah's line)."""
     for _ in range(3):
         queue.issue("nikah")
         queue.call_next(1)
@@ -303,7 +318,7 @@ def test_eta_learns_from_recent_service_times(queue, clock):
         clock.advance(minutes=2)
         queue.complete(1)
     waiting = [queue.issue("nikah") for _ in range(4)]
-    assert queue.ticket(waiting[3]["id"])["eta_seconds"] == 3 * 120
+    assert queue.ticket(waiting[3]["id"])["eta_seconds"] == 3 * 120 / 2
 
 
 def test_priority_position_counts_only_priority_ahead(queue):

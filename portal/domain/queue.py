@@ -14,6 +14,7 @@ allocated without gaps or duplicates however many requests arrive at once, recor
 ``ticket_events`` and bumps the queue version that ETags are built from.
 """
 
+import json
 import secrets
 from bisect import bisect_left
 from collections import OrderedDict
@@ -34,19 +35,31 @@ AT_COUNTER = ("called", "serving")
 HISTORY_SIZE = 20  # recent services that the ETA averages over
 HISTORY_DAYS = 30
 # A service's waiting tickets today, in issue order.
-LINE_SQL = (
-    "SELECT serial, priority FROM tickets WHERE service_id = ? AND day = ? AND status = 'waiting' ORDER BY serial"
-)
-# A service's pace: the mean of its last HISTORY_SIZE service times (seconds) and its counters.
+# The services that share a counter with a service (itself included): their tickets are called
+# by the same officials, so they stand in one line.
+GROUP_SQL = """
+SELECT :service UNION
+SELECT other.service_id FROM counter_services AS mine
+  JOIN counter_services AS other ON other.counter_id = mine.counter_id
+  JOIN counters ON counters.id = mine.counter_id
+  WHERE mine.service_id = :service AND counters.active
+"""
+# The waiting tickets of a group of services today, in issue order.
+LINE_SQL = """
+SELECT serial, priority FROM tickets
+  WHERE day = :day AND status = 'waiting' AND service_id IN (SELECT value FROM json_each(:group))
+  ORDER BY serial
+"""
+# A group's pace: the mean of its last HISTORY_SIZE service times (seconds) and its counters.
 PACE_SQL = """
 SELECT
   (SELECT avg(seconds) FROM (
      SELECT (julianday(finished_at) - julianday(started_at)) * 86400.0 AS seconds FROM tickets
-     WHERE service_id = :service AND status = 'done' AND started_at IS NOT NULL
-       AND finished_at >= :since AND finished_at > started_at
+     WHERE service_id IN (SELECT value FROM json_each(:group)) AND status = 'done'
+       AND started_at IS NOT NULL AND finished_at >= :since AND finished_at > started_at
      ORDER BY finished_at DESC LIMIT :size)),
-  (SELECT count(*) FROM counter_services JOIN counters ON counters.id = counter_services.counter_id
-     WHERE counter_services.service_id = :service AND counters.active)
+  (SELECT count(DISTINCT counters.id) FROM counter_services JOIN counters ON counters.id = counter_services.counter_id
+     WHERE counter_services.service_id IN (SELECT value FROM json_each(:group)) AND counters.active)
 """
 CACHE_SIZE = 10_000  # cached ticket views and lines (a busy day has a few hundred tickets)
 
@@ -77,6 +90,9 @@ class Queue:
         self.db = db
         self.clock = clock
         self.policy = policy or Policy()
+        # Part of every ETag: a restarted portal (after a restore, say) may meet an old version
+        # number again, and must not take its clients' cached copies for current.
+        self.epoch = secrets.token_hex(4)
         self._cache = OrderedDict()  # (kind, id) -> (queue version, value): phones poll a lot
         self._cache_lock = Lock()
 
@@ -87,7 +103,7 @@ class Queue:
 
         Phones poll this every few seconds, so it is one raw query outside any ORM session.
         """
-        return Today.from_row(self.db.rows(STATE_SQL)[0], self.clock.now()).etag
+        return f"{self.epoch}-{Today.from_row(self.db.rows(STATE_SQL)[0], self.clock.now()).etag}"
 
     def services(self):
         """Every active service with whether it is open now and how many are waiting today."""
@@ -479,15 +495,19 @@ class Queue:
         }
 
     def _line(self, ticket, now, version):
-        """The waiting line of the ticket's service today, shared by every ticket in it (cached
-        per queue version: after a call, 300 polling phones cost one read of the line)."""
+        """The line a ticket stands in today: the waiting tickets of its service and of every
+        service sharing a counter with it (those officials call them all), with the pace of those
+        counters. Shared by every ticket of the service and cached per queue version: after a
+        call, 300 polling phones cost one read of the line.
+
+        An estimate, and an upper bound: it counts everyone the counters may call first.
+        """
 
         def compute():
-            waiting = self.db.rows(LINE_SQL, (ticket.service_id, now.day.isoformat()))
+            group = json.dumps([row[0] for row in self.db.rows(GROUP_SQL, {"service": ticket.service_id})])
+            waiting = self.db.rows(LINE_SQL, {"day": now.day.isoformat(), "group": group})
             since = utc_text(self.clock.now() - timedelta(days=HISTORY_DAYS))
-            average, desks = self.db.rows(
-                PACE_SQL, {"service": ticket.service_id, "since": since, "size": HISTORY_SIZE}
-            )[0]
+            average, desks = self.db.rows(PACE_SQL, {"group": group, "since": since, "size": HISTORY_SIZE})[0]
             per_person = average or self.policy.default_service_seconds
             return Line(
                 priority=[serial for serial, priority in waiting if priority],
@@ -500,7 +520,7 @@ class Queue:
 
 @dataclass(frozen=True)
 class Line:
-    """A service's waiting tickets today, as sorted issue serials, and its pace."""
+    """The waiting tickets a ticket stands in line with, as sorted issue serials, and their pace."""
 
     priority: list
     regular: list

@@ -61,5 +61,7 @@ def business_day(session, now, advance=False):
 
 
 def bump_version(session):
-    """Mark the queue as changed (ETags of the board and ticket pages depend on it)."""
+    """Mark the queue as changed: ETags and cached views depend on it. Every write that changes
+    what the board or a ticket page shows must call it (tickets, and any edit of services,
+    counters or the village profile)."""
     session.execute(text("UPDATE queue_state SET version = version + 1 WHERE id = 1"))
