@@ -94,9 +94,8 @@ def is_demo(balai):
 @main.command()
 def serve():
     """Serve the portal with waitress on BALAI_LISTEN (and BALAI_ADMIN_LISTEN)."""
-    import waitress
-
     from portal import create_app
+    from portal.server import create as create_server
 
     balai = load_balai()
     if not schema_is_current(balai.db):
@@ -115,13 +114,9 @@ def serve():
     # Under load waitress logs "Task queue depth" for every queued request: thousands of lines a
     # minute on the Pi's SD card, saying nothing the benchmarks do not.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    waitress.serve(
-        app,
-        listen=" ".join(listen),
-        threads=settings["BALAI_THREADS"],
-        connection_limit=settings["BALAI_CONNECTIONS"],
-        ident="Balai",
-    )
+    server = create_server(app, " ".join(listen), settings["BALAI_THREADS"], settings["BALAI_CONNECTIONS"])
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
 
 
 @main.command()

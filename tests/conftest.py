@@ -9,12 +9,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import waitress
 
 from portal import create_app, make_balai
 from portal.clock import FakeClock
 from portal.config import load
 from portal.domain import demo, users
+from portal.server import create as create_server
 
 REQUIRE_ALL_TIERS = os.environ.get("BALAI_REQUIRE_ALL_TIERS", "").lower() in ("1", "on", "yes", "true")
 # Monday 23 November 2026, 09:00 WIB: the demo's capped service (Bantuan Sosial) is open.
@@ -140,7 +140,7 @@ def free_port():
 @pytest.fixture
 def server(app):
     """The app behind a real waitress server on a loopback port; yields its base URL."""
-    instance = waitress.create_server(app, host="127.0.0.1", port=0, threads=8, ident="Balai-test")
+    instance = create_server(app, "127.0.0.1:0", threads=8, connections=100)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{instance.effective_port}"

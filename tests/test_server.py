@@ -152,3 +152,21 @@ def test_make_run_recipe_works_from_an_empty_data_dir(tmp_path):
     second = run("demo")
     assert "not loaded" in second.stdout and "demo-admin" in second.stdout
     shutil.rmtree(tmp_path / "var")
+
+
+def test_unchanged_polls_keep_the_connection_open(server):
+    """A phone polling with its ETag gets 304s on one connection, not a new connection each time."""
+    _, ticket = post_json(server + "/api/v1/tickets", {"service": "surat"})
+    connection = http.client.HTTPConnection(server.removeprefix("http://"), timeout=10)
+    connection.request("GET", f"/api/v1/tickets/{ticket['id']}")
+    first = connection.getresponse()
+    first.read()
+    etag = first.getheader("ETag")
+    for _ in range(3):
+        connection.request("GET", f"/api/v1/tickets/{ticket['id']}", headers={"If-None-Match": etag})
+        again = connection.getresponse()
+        assert again.status == 304 and again.read() == b""
+        assert again.getheader("Connection") != "close"
+    connection.request("GET", "/api/v1/board", headers={"Connection": "close"})
+    assert connection.getresponse().getheader("Connection") == "close"
+    connection.close()

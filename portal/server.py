@@ -1,0 +1,44 @@
+"""Serving Balai with waitress, keeping phones' connections open across unchanged polls."""
+
+import waitress
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer
+from waitress.task import WSGITask
+
+
+class Task(WSGITask):
+    """waitress's WSGI task, except that a 304 keeps the connection open.
+
+    waitress (3.0.2) closes every HTTP/1.1 response that has no Content-Length, and it drops the
+    Content-Length of a 304. But a 304 never has a body (RFC 9112, section 6.3), so its end is
+    known without one; closing makes every unchanged poll of every phone pay a new TCP
+    connection, which on the hall's Wi-Fi is another round trip.
+    """
+
+    def set_close_on_finish(self):
+        keep = (
+            self.status.startswith("304")
+            and self.version == "1.1"
+            and not self.wrote_header
+            and self.request.headers.get("CONNECTION", "").lower() != "close"
+        )
+        if not keep:
+            super().set_close_on_finish()
+
+
+class Channel(HTTPChannel):
+    """An HTTP connection whose requests run as ``Task``."""
+
+    task_class = Task
+
+
+def create(app, listen, threads, connections, ident="Balai"):
+    """A waitress server for ``app`` on ``listen`` (``host:port`` items, space-separated)."""
+    sockets = {}
+    server = waitress.create_server(
+        app, map=sockets, listen=listen, threads=threads, connection_limit=connections, ident=ident
+    )
+    for listener in sockets.values():
+        if isinstance(listener, BaseWSGIServer):
+            listener.channel_class = Channel
+    return server
