@@ -16,14 +16,13 @@ allocated without gaps or duplicates however many requests arrive at once, recor
 
 import json
 import secrets
-from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from threading import Lock
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import joinedload
 
 from portal.domain.errors import Conflict, NotFound, Refused
@@ -44,12 +43,14 @@ SELECT other.service_id FROM counter_services AS mine
   JOIN counters ON counters.id = mine.counter_id
   WHERE mine.service_id = :service AND counters.active
 """
-# The waiting tickets of a group of services today, in issue order.
-LINE_SQL = """
-SELECT serial, priority FROM tickets
-  WHERE day = :day AND status = 'waiting' AND service_id IN (SELECT value FROM json_each(:group))
-  ORDER BY serial
-"""
+# Who will be called before a waiting ticket of that line: a regular ticket waits behind the
+# earlier tickets and every priority one, a priority ticket behind earlier priority ones.
+WAITING_IN_LINE = (
+    "SELECT count(*) FROM tickets WHERE day = :day AND status = 'waiting' "
+    "AND service_id IN (SELECT value FROM json_each(:group)) "
+)
+AHEAD_SQL = WAITING_IN_LINE + "AND (priority OR serial < :serial)"
+AHEAD_OF_PRIORITY_SQL = WAITING_IN_LINE + "AND priority AND serial < :serial"
 # A group's pace: the mean of its last HISTORY_SIZE service times (seconds) and its counters.
 PACE_SQL = """
 SELECT
@@ -246,22 +247,28 @@ class Queue:
                 )
             day = current.day
             today_in_service = (Ticket.origin_service_id == service.id) & (Ticket.day == day)
-            # Cancelled tickets give their place in the cap back, so taking and cancelling
-            # tickets in a loop cannot drain it.
-            if service.daily_cap:
-                kept = db.scalar(select(func.count()).where(today_in_service, Ticket.status != "cancelled"))
-                if kept >= service.daily_cap:
-                    raise Refused("daily_cap_reached", service=service.name, cap=service.daily_cap)
-            if limit_client and client:
-                held = db.scalar(
-                    select(func.count()).where(Ticket.client == client, Ticket.day == day, Ticket.status.in_(ACTIVE))
+            # One round trip for every figure the rules need. Cancelled tickets give their place
+            # in the cap back, so taking and cancelling in a loop cannot drain it.
+            last_seq, kept, held, last_serial = db.execute(
+                select(
+                    select(func.max(Ticket.seq)).where(today_in_service).scalar_subquery(),
+                    select(func.count()).where(today_in_service, Ticket.status != "cancelled").scalar_subquery(),
+                    select(func.count())
+                    .where(Ticket.client == client, Ticket.day == day, Ticket.status.in_(ACTIVE))
+                    .scalar_subquery()
+                    if limit_client
+                    else literal(0),
+                    select(func.max(Ticket.serial)).scalar_subquery(),
                 )
-                if held >= self.policy.hotspot_max_tickets:
-                    raise Refused("too_many_tickets", limit=self.policy.hotspot_max_tickets)
-            seq = (db.scalar(select(func.max(Ticket.seq)).where(today_in_service)) or 0) + 1
+            ).one()
+            if service.daily_cap and kept >= service.daily_cap:
+                raise Refused("daily_cap_reached", service=service.name, cap=service.daily_cap)
+            if limit_client and client and held >= self.policy.hotspot_max_tickets:
+                raise Refused("too_many_tickets", limit=self.policy.hotspot_max_tickets)
+            seq = (last_seq or 0) + 1
             ticket = {
                 "id": secrets.token_urlsafe(12),
-                "serial": (db.scalar(select(func.max(Ticket.serial))) or 0) + 1,
+                "serial": (last_serial or 0) + 1,
                 "day": day,
                 "origin_service_id": service.id,
                 "service_id": service.id,
@@ -473,7 +480,7 @@ class Queue:
         position = eta = None
         if status == "waiting":
             line = self._line(ticket, now, version or self.version())
-            ahead = line.ahead(ticket)
+            ahead = line.ahead(self.db, ticket)
             position = ahead + 1
             eta = round(ahead * line.seconds_per_person)
         elif status in AT_COUNTER:
@@ -495,47 +502,41 @@ class Queue:
         }
 
     def _line(self, ticket, now, version):
-        """The line a ticket stands in today: the waiting tickets of its service and of every
-        service sharing a counter with it (those officials call them all), with the pace of those
-        counters. Shared by every ticket of the service and cached per queue version: after a
-        call, 300 polling phones cost one read of the line.
+        """The line a ticket stands in today: its service and every service sharing a counter
+        with it (those officials call them all), with the pace of those counters. Shared by every
+        ticket of the service and cached per queue version.
 
         An estimate, and an upper bound: it counts everyone the counters may call first.
         """
 
         def compute():
             group = json.dumps([row[0] for row in self.db.rows(GROUP_SQL, {"service": ticket.service_id})])
-            waiting = self.db.rows(LINE_SQL, {"day": now.day.isoformat(), "group": group})
             since = utc_text(self.clock.now() - timedelta(days=HISTORY_DAYS))
             average, desks = self.db.rows(PACE_SQL, {"group": group, "since": since, "size": HISTORY_SIZE})[0]
             per_person = average or self.policy.default_service_seconds
-            return Line(
-                priority=[serial for serial, priority in waiting if priority],
-                regular=[serial for serial, priority in waiting if not priority],
-                seconds_per_person=per_person / max(desks, 1),
-            )
+            return Line(group=group, day=now.day.isoformat(), seconds_per_person=per_person / max(desks, 1))
 
         return self._cached(("line", ticket.service_id, now.day), version, compute)
 
 
 @dataclass(frozen=True)
 class Line:
-    """The waiting tickets a ticket stands in line with, as sorted issue serials, and their pace."""
+    """The services whose waiting tickets a ticket stands in line with (as JSON for the SQL),
+    the day, and how fast that line moves."""
 
-    priority: list
-    regular: list
+    group: str
+    day: str
     seconds_per_person: float
 
-    def ahead(self, ticket):
+    def ahead(self, db, ticket):
         """Tickets that will be called before this one.
 
         Priority tickets wait only behind earlier priority tickets; a regular ticket waits behind
         earlier regular ones and every waiting priority ticket (the fairness ratio makes this an
         upper bound).
         """
-        if ticket.priority:
-            return bisect_left(self.priority, ticket.serial)
-        return bisect_left(self.regular, ticket.serial) + len(self.priority)
+        sql = AHEAD_OF_PRIORITY_SQL if ticket.priority else AHEAD_SQL
+        return db.rows(sql, {"group": self.group, "day": self.day, "serial": ticket.serial})[0][0]
 
 
 def call_order(waiting, regulars_since_priority, ratio):
