@@ -20,9 +20,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from threading import Lock
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, insert, literal, select, text
 from sqlalchemy.orm import joinedload
 
 from portal.domain.errors import Conflict, NotFound, Refused
@@ -95,6 +96,7 @@ class Queue:
         # number again, and must not take its clients' cached copies for current.
         self.epoch = secrets.token_hex(4)
         self._cache = OrderedDict()  # (kind, id) -> (queue version, value): phones poll a lot
+        self._finished = 0  # counts tickets finished by this process: the lines' pace changes
         self._cache_lock = Lock()
 
     # -- reading ---------------------------------------------------------------------------
@@ -148,7 +150,7 @@ class Queue:
 
         def compute():
             with self.db.read() as session:
-                return self._view(session, get_ticket(session, ticket_id), today(session, self.clock.now()), version)
+                return self._view(session, get_ticket(session, ticket_id), today(session, self.clock.now()))
 
         return self._cached(("ticket", ticket_id), version, compute)
 
@@ -252,7 +254,9 @@ class Queue:
             last_seq, kept, held, last_serial = db.execute(
                 select(
                     select(func.max(Ticket.seq)).where(today_in_service).scalar_subquery(),
-                    select(func.count()).where(today_in_service, Ticket.status != "cancelled").scalar_subquery(),
+                    select(func.count()).where(today_in_service, Ticket.status != "cancelled").scalar_subquery()
+                    if service.daily_cap
+                    else literal(0),
                     select(func.count())
                     .where(Ticket.client == client, Ticket.day == day, Ticket.status.in_(ACTIVE))
                     .scalar_subquery()
@@ -284,7 +288,15 @@ class Queue:
             db.execute(insert(Ticket.__table__).values(ticket))
             db.execute(insert(TicketEvent.__table__).values(event_row(ticket, "issued", now)))
             bump_version(db)
-        return self.ticket(ticket["id"])
+            # The new ticket's view, read inside the transaction so it is exactly the state of
+            # the version this write creates (no second read after the commit).
+            line = self._line(service.id, day)
+            sql, params = line.ahead(ticket["priority"], ticket["serial"])
+            ahead = db.execute(text(sql), params).scalar()
+        fresh = SimpleNamespace(**ticket, service=service, counter_id=None, counter=None, called_at=None)
+        view = present(fresh, "waiting", ahead + 1, line.eta(ahead), current.timezone)
+        version = f"{self.epoch}-{Today(day, current.version + 1, current.timezone).etag}"
+        return self._cached(("ticket", ticket["id"]), version, lambda: view)
 
     # -- counter operations ----------------------------------------------------------------
 
@@ -321,6 +333,8 @@ class Queue:
                 ticket.call_count += 1
                 record(session, ticket, "called", now, user_id)
                 changed = self._changed(session, ticket)
+        if current is not None:
+            self._finished += 1
         if not waiting:
             raise NotFound("queue_empty", counter=counter.name)
         return self.ticket(changed)
@@ -422,6 +436,8 @@ class Queue:
                 ticket.finished_at = now
                 record(session, ticket, "skipped", now, user_id)
             changed = self._changed(session, ticket)
+        if event == "done":
+            self._finished += 1
         return self.ticket(changed)
 
     def is_cached(self, key, version):
@@ -474,49 +490,53 @@ class Queue:
                 return regulars
         return None
 
-    def _view(self, session, ticket, now, version=None):
+    def _view(self, session, ticket, now):
         """Everything a resident's ticket page needs (``now``: the queue's Today)."""
         status = public_status(ticket, now.day)
         position = eta = None
         if status == "waiting":
-            line = self._line(ticket, now, version or self.version())
-            ahead = line.ahead(self.db, ticket)
-            position = ahead + 1
-            eta = round(ahead * line.seconds_per_person)
+            line = self._line(ticket.service_id, now.day)
+            ahead = self.db.rows(*line.ahead(ticket.priority, ticket.serial))[0][0]
+            position, eta = ahead + 1, line.eta(ahead)
         elif status in AT_COUNTER:
             position, eta = 0, 0
-        return {
-            "id": ticket.id,
-            "number": ticket.number,
-            "service": ticket.service.code,
-            "service_name": ticket.service.name,
-            "priority": ticket.priority,
-            "status": status,
-            "position": position,
-            "eta_seconds": eta,
-            "counter": ticket.counter.name if ticket.counter_id and status in (*AT_COUNTER, "done") else None,
-            "day": ticket.day.isoformat(),
-            "created_at": ticket.created_at.astimezone(ZoneInfo(now.timezone)).isoformat(),
-            "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
-            "calls": ticket.call_count,
-        }
+        return present(ticket, status, position, eta, now.timezone)
 
-    def _line(self, ticket, now, version):
-        """The line a ticket stands in today: its service and every service sharing a counter
-        with it (those officials call them all), with the pace of those counters. Shared by every
-        ticket of the service and cached per queue version.
+    def _line(self, service_id, day):
+        """The line a service's tickets stand in today: the service and every service sharing a
+        counter with it (those officials call them all), with the pace of those counters.
 
-        An estimate, and an upper bound: it counts everyone the counters may call first.
+        Cached until a ticket is finished (the pace comes from finished tickets); an estimate,
+        and an upper bound: it counts everyone the counters may call first.
         """
 
         def compute():
-            group = json.dumps([row[0] for row in self.db.rows(GROUP_SQL, {"service": ticket.service_id})])
+            group = json.dumps([row[0] for row in self.db.rows(GROUP_SQL, {"service": service_id})])
             since = utc_text(self.clock.now() - timedelta(days=HISTORY_DAYS))
             average, desks = self.db.rows(PACE_SQL, {"group": group, "since": since, "size": HISTORY_SIZE})[0]
             per_person = average or self.policy.default_service_seconds
-            return Line(group=group, day=now.day.isoformat(), seconds_per_person=per_person / max(desks, 1))
+            return Line(group=group, day=day.isoformat(), seconds_per_person=per_person / max(desks, 1))
 
-        return self._cached(("line", ticket.service_id, now.day), version, compute)
+        return self._cached(("line", service_id, day), self._finished, compute)
+
+
+def present(ticket, status, position, eta, tz_name):
+    """A ticket as its own page and the API show it."""
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "service": ticket.service.code,
+        "service_name": ticket.service.name,
+        "priority": ticket.priority,
+        "status": status,
+        "position": position,
+        "eta_seconds": eta,
+        "counter": ticket.counter.name if ticket.counter_id and status in (*AT_COUNTER, "done") else None,
+        "day": ticket.day.isoformat(),
+        "created_at": ticket.created_at.astimezone(ZoneInfo(tz_name)).isoformat(),
+        "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
+        "calls": ticket.call_count,
+    }
 
 
 @dataclass(frozen=True)
@@ -528,15 +548,19 @@ class Line:
     day: str
     seconds_per_person: float
 
-    def ahead(self, db, ticket):
-        """Tickets that will be called before this one.
+    def ahead(self, priority, serial):
+        """The query (SQL, parameters) counting who will be called before a waiting ticket.
 
         Priority tickets wait only behind earlier priority tickets; a regular ticket waits behind
         earlier regular ones and every waiting priority ticket (the fairness ratio makes this an
         upper bound).
         """
-        sql = AHEAD_OF_PRIORITY_SQL if ticket.priority else AHEAD_SQL
-        return db.rows(sql, {"group": self.group, "day": self.day, "serial": ticket.serial})[0][0]
+        sql = AHEAD_OF_PRIORITY_SQL if priority else AHEAD_SQL
+        return sql, {"group": self.group, "day": self.day, "serial": serial}
+
+    def eta(self, ahead):
+        """Seconds until a ticket with ``ahead`` people before it is called."""
+        return round(ahead * self.seconds_per_person)
 
 
 def call_order(waiting, regulars_since_priority, ratio):
