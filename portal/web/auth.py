@@ -49,6 +49,8 @@ def current_user():
         g.user = None
         g.via_token = False
         token = bearer_token()
+        if not token and "uid" not in session:
+            return None  # residents: no identity, no database work
         with balai().db.read() as db_session:
             if token:
                 g.user = users.user_for_token(db_session, token)
