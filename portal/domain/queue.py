@@ -14,11 +14,9 @@ allocated without gaps or duplicates however many requests arrive at once, recor
 ``ticket_events`` and bumps the queue version that ETags are built from.
 """
 
-import json
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import timedelta
 from threading import Lock
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -27,42 +25,12 @@ from sqlalchemy import func, insert, literal, select, text
 from sqlalchemy.orm import joinedload
 
 from portal.domain.errors import Conflict, NotFound, Refused
+from portal.domain.estimate import line_for
 from portal.domain.village import STATE_SQL, Today, bump_version, business_day, today
-from portal.models import Counter, Service, Ticket, TicketEvent, utc_text
+from portal.models import Counter, Service, Ticket, TicketEvent
 
 ACTIVE = ("waiting", "called", "serving")
 AT_COUNTER = ("called", "serving")
-HISTORY_SIZE = 20  # recent services that the ETA averages over
-HISTORY_DAYS = 30
-# A service's waiting tickets today, in issue order.
-# The services that share a counter with a service (itself included): their tickets are called
-# by the same officials, so they stand in one line.
-GROUP_SQL = """
-SELECT :service UNION
-SELECT other.service_id FROM counter_services AS mine
-  JOIN counter_services AS other ON other.counter_id = mine.counter_id
-  JOIN counters ON counters.id = mine.counter_id
-  WHERE mine.service_id = :service AND counters.active
-"""
-# Who will be called before a waiting ticket of that line: a regular ticket waits behind the
-# earlier tickets and every priority one, a priority ticket behind earlier priority ones.
-WAITING_IN_LINE = (
-    "SELECT count(*) FROM tickets WHERE day = :day AND status = 'waiting' "
-    "AND service_id IN (SELECT value FROM json_each(:group)) "
-)
-AHEAD_SQL = WAITING_IN_LINE + "AND (priority OR serial < :serial)"
-AHEAD_OF_PRIORITY_SQL = WAITING_IN_LINE + "AND priority AND serial < :serial"
-# A group's pace: the mean of its last HISTORY_SIZE service times (seconds) and its counters.
-PACE_SQL = """
-SELECT
-  (SELECT avg(seconds) FROM (
-     SELECT (julianday(finished_at) - julianday(started_at)) * 86400.0 AS seconds FROM tickets
-     WHERE service_id IN (SELECT value FROM json_each(:group)) AND status = 'done'
-       AND started_at IS NOT NULL AND finished_at >= :since AND finished_at > started_at
-     ORDER BY finished_at DESC LIMIT :size)),
-  (SELECT count(DISTINCT counters.id) FROM counter_services JOIN counters ON counters.id = counter_services.counter_id
-     WHERE counter_services.service_id IN (SELECT value FROM json_each(:group)) AND counters.active)
-"""
 CACHE_SIZE = 10_000  # cached ticket views and lines (a busy day has a few hundred tickets)
 
 
@@ -511,11 +479,7 @@ class Queue:
         """
 
         def compute():
-            group = json.dumps([row[0] for row in self.db.rows(GROUP_SQL, {"service": service_id})])
-            since = utc_text(self.clock.now() - timedelta(days=HISTORY_DAYS))
-            average, desks = self.db.rows(PACE_SQL, {"group": group, "since": since, "size": HISTORY_SIZE})[0]
-            per_person = average or self.policy.default_service_seconds
-            return Line(group=group, day=day.isoformat(), seconds_per_person=per_person / max(desks, 1))
+            return line_for(self.db, service_id, day, self.clock.now(), self.policy.default_service_seconds)
 
         return self._cached(("line", service_id, day), self._finished, compute)
 
@@ -537,30 +501,6 @@ def present(ticket, status, position, eta, tz_name):
         "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
         "calls": ticket.call_count,
     }
-
-
-@dataclass(frozen=True)
-class Line:
-    """The services whose waiting tickets a ticket stands in line with (as JSON for the SQL),
-    the day, and how fast that line moves."""
-
-    group: str
-    day: str
-    seconds_per_person: float
-
-    def ahead(self, priority, serial):
-        """The query (SQL, parameters) counting who will be called before a waiting ticket.
-
-        Priority tickets wait only behind earlier priority tickets; a regular ticket waits behind
-        earlier regular ones and every waiting priority ticket (the fairness ratio makes this an
-        upper bound).
-        """
-        sql = AHEAD_OF_PRIORITY_SQL if priority else AHEAD_SQL
-        return sql, {"group": self.group, "day": self.day, "serial": serial}
-
-    def eta(self, ahead):
-        """Seconds until a ticket with ``ahead`` people before it is called."""
-        return round(ahead * self.seconds_per_person)
 
 
 def call_order(waiting, regulars_since_priority, ratio):
