@@ -18,6 +18,11 @@ def utc_text(moment):
     return moment.astimezone(UTC).strftime(UTC_FORMAT)
 
 
+def from_utc_text(text):
+    """An aware datetime back from ``utc_text``."""
+    return datetime.strptime(text, UTC_FORMAT).replace(tzinfo=UTC)
+
+
 class UTCDateTime(TypeDecorator):
     """An aware datetime stored as sortable UTC text (``2026-11-23T08:00:00.000000Z``)."""
 
@@ -34,7 +39,7 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return datetime.strptime(value, UTC_FORMAT).replace(tzinfo=UTC)
+        return from_utc_text(value)
 
 
 class ISODate(TypeDecorator):

@@ -17,6 +17,7 @@ allocated without gaps or duplicates however many requests arrive at once, recor
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import date
 from threading import Lock
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -27,10 +28,17 @@ from sqlalchemy.orm import joinedload
 from portal.domain.errors import Conflict, NotFound, Refused
 from portal.domain.estimate import line_for
 from portal.domain.village import STATE_SQL, Today, bump_version, business_day, today
-from portal.models import Counter, Service, Ticket, TicketEvent
+from portal.models import Counter, Service, Ticket, TicketEvent, from_utc_text
 
 ACTIVE = ("waiting", "called", "serving")
 AT_COUNTER = ("called", "serving")
+# One ticket with its service's and counter's names (ticket_from_row reads it).
+TICKET_SQL = """
+SELECT t.id, t.number, t.priority, t.status, t.serial, t.service_id, t.counter_id, t.day, t.created_at,
+       t.called_at, t.call_count, s.code, s.name, c.name
+  FROM tickets AS t JOIN services AS s ON s.id = t.service_id LEFT JOIN counters AS c ON c.id = t.counter_id
+  WHERE t.id = ?
+"""
 CACHE_SIZE = 10_000  # cached ticket views and lines (a busy day has a few hundred tickets)
 
 
@@ -111,14 +119,17 @@ class Queue:
         """The public view of one ticket (position, ETA, counter), or NotFound.
 
         Views are cached per queue ``version`` (read when not given), so a phone polling an
-        unchanged queue costs one tiny query.
+        unchanged queue costs one tiny query. After a change every phone's view is rebuilt, so
+        that is done with plain sqlite3 rows rather than ORM objects.
         """
-
         version = version or self.version()
 
         def compute():
-            with self.db.read() as session:
-                return self._view(session, get_ticket(session, ticket_id), today(session, self.clock.now()))
+            rows = self.db.rows(TICKET_SQL, (ticket_id,))
+            if not rows:
+                raise NotFound("ticket_not_found")
+            now = Today.from_row(self.db.rows(STATE_SQL)[0], self.clock.now())
+            return self._view(ticket_from_row(rows[0]), now)
 
         return self._cached(("ticket", ticket_id), version, compute)
 
@@ -458,7 +469,7 @@ class Queue:
                 return regulars
         return None
 
-    def _view(self, session, ticket, now):
+    def _view(self, ticket, now):
         """Everything a resident's ticket page needs (``now``: the queue's Today)."""
         status = public_status(ticket, now.day)
         position = eta = None
@@ -482,6 +493,27 @@ class Queue:
             return line_for(self.db, service_id, day, self.clock.now(), self.policy.default_service_seconds)
 
         return self._cached(("line", service_id, day), self._finished, compute)
+
+
+def ticket_from_row(row):
+    """A TICKET_SQL row as an object with the attributes ``present`` reads."""
+    (id_, number, priority, status, serial, service_id, counter_id, day, created_at, called_at, calls,
+     service_code, service_name, counter_name) = row  # fmt: skip
+    return SimpleNamespace(
+        id=id_,
+        number=number,
+        priority=bool(priority),
+        status=status,
+        serial=serial,
+        service_id=service_id,
+        counter_id=counter_id,
+        day=date.fromisoformat(day),
+        created_at=from_utc_text(created_at),
+        called_at=from_utc_text(called_at) if called_at else None,
+        call_count=calls,
+        service=SimpleNamespace(code=service_code, name=service_name),
+        counter=SimpleNamespace(name=counter_name) if counter_name else None,
+    )
 
 
 def present(ticket, status, position, eta, tz_name):
