@@ -218,3 +218,10 @@ def test_official_cancels_the_called_ticket_for_a_resident(client, queue):
     assert response.headers["Location"].endswith("/admin/counter/1")
     assert queue.ticket(t["id"])["status"] == "cancelled"
     assert client.post(f"/admin/ticket/{t['id']}/explode", data={"csrf_token": token}).status_code == 404
+
+
+def test_status_url_opens_the_ticket_page(client):
+    """The link in every ticket answer (and its QR code) leads to the ticket's page."""
+    ticket = client.post("/api/v1/tickets", json={"service": "surat"}).get_json()
+    path = ticket["status_url"].removeprefix("http://localhost")
+    assert ticket["number"] in client.get(path).get_data(as_text=True)

@@ -1,7 +1,7 @@
 """Ticket helpers shared by the phone pages and the API: issuing with the hotspot rule,
 the public ticket shape, and conditional GETs."""
 
-from flask import Response, request, url_for
+from flask import Response, request
 
 from portal.web.auth import balai, current_user
 from portal.web.security import on_hotspot, settings
@@ -37,10 +37,13 @@ def issue_ticket(service_code, priority):
 
 
 def status_url(ticket_id):
-    """The ticket page's full address (BALAI_PUBLIC_URL when set, for QR codes that phones open)."""
-    public = settings()["BALAI_PUBLIC_URL"].rstrip("/")
-    path = url_for("public.ticket", ticket_id=ticket_id)
-    return public + path if public else url_for("public.ticket", ticket_id=ticket_id, _external=True)
+    """The ticket page's full address (BALAI_PUBLIC_URL when set, for QR codes that phones open).
+
+    Built as text, not with url_for: it is in every ticket answer phones poll, and ticket ids are
+    URL-safe by construction. The path is the one ``public.ticket`` serves.
+    """
+    base = settings()["BALAI_PUBLIC_URL"].rstrip("/") or request.host_url.rstrip("/")
+    return f"{base}/ticket/{ticket_id}"
 
 
 def ticket_payload(view):
