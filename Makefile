@@ -21,6 +21,7 @@ $(MO): portal/translations/id/LC_MESSAGES/messages.po $(STAMP)
 run: $(STAMP) $(MO)
 	$(PY) -m portal migrate
 	$(PY) -m portal demo
+	$(PY) -m portal voices
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m portal worker & worker=$$!; \
 	$(PY) -m portal serve

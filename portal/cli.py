@@ -8,18 +8,23 @@ import getpass
 import logging
 import sys
 import time
+from pathlib import Path
 
 import click
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import select
 
 from portal import config, make_balai, messages
+from portal import voices as voice_clips
 from portal.db import alembic_config
 from portal.domain import demo as demo_village
 from portal.domain import users
 from portal.domain.errors import DomainError
+from portal.domain.speech import counter_words
 from portal.domain.village import get_village
 from portal.housekeeping import run_once
+from portal.models import Counter
 
 log = logging.getLogger("balai")
 
@@ -89,6 +94,20 @@ def is_demo(balai):
     with balai.db.read() as session:
         village = get_village(session)
         return village is not None and village.code == demo_village.VILLAGE["code"]
+
+
+@main.command()
+def voices():
+    """Render the display board's voice clips (espeak-ng) into <data dir>/voices."""
+    balai = load_balai()
+    with balai.db.read() as session:
+        names = session.scalars(select(Counter.name).where(Counter.active)).all()
+    words = voice_clips.words_to_render([word for name in names for word in counter_words(name)])
+    try:
+        manifest = voice_clips.render(Path(balai.settings["BALAI_DATA_DIR"]) / "voices", words)
+    except voice_clips.VoiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{len(manifest)} voice clips ready in {Path(balai.settings['BALAI_DATA_DIR']) / 'voices'}")
 
 
 @main.command()

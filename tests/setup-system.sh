@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# System packages the test tiers need: Chromium (browser tier) and wrk (benchmarks).
+# System packages the test tiers need: Chromium (browser tier), espeak-ng (voice clips) and wrk
+# (benchmarks).
 # Installed with apt-get when missing and we are root (CI runs as root on a clean machine);
 # otherwise the tiers that need them skip loudly, or fail under BALAI_REQUIRE_ALL_TIERS=1.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 command -v taskset >/dev/null 2>&1 || need+=(util-linux)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

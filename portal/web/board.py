@@ -4,7 +4,9 @@ Server-rendered; a small script refreshes it when the board's ETag changes (a me
 it without JavaScript). The voice calls come with the hall work.
 """
 
-from flask import Blueprint, render_template
+from pathlib import Path
+
+from flask import Blueprint, render_template, send_from_directory
 
 from portal.domain import announcements
 from portal.web.auth import balai
@@ -24,6 +26,13 @@ def board_context():
 def board():
     """The full-screen board page."""
     return render_template("board.html", etag=current_etag(), **board_context())
+
+
+@bp.get("/voices/<name>")
+def voice(name):
+    """A voice clip rendered by ``python -m portal voices`` (WAV, cached by the browser a day)."""
+    folder = Path(balai().settings["BALAI_DATA_DIR"]) / "voices"
+    return send_from_directory(folder, name, max_age=24 * 3600)
 
 
 @bp.get("/board/live")
