@@ -297,3 +297,13 @@ def test_console_session_may_read_official_api_without_csrf(client):
     login(client, "operator")
     assert client.get("/api/v1/counters/1/waiting").status_code == 200
     assert client.get("/api/v1/stats/daily").status_code == 200
+
+
+def test_board_calls_carry_what_to_say(client, token):
+    take(client)
+    call(client, token, 1, "call-next")
+    call(client, token, 1, "recall")
+    calls = client.get("/api/v1/board").get_json()["last_calls"]
+    assert [c["recall"] for c in calls] == [True, False] and calls[0]["call"] != calls[1]["call"]
+    assert calls[0]["words"] == ["nomor antrean", "a", "satu", "silakan menuju", "loket", "satu"]
+    assert calls[0]["text"] == "Nomor antrean a satu, silakan menuju loket satu"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from portal import voices
 from tests.conftest import bearer, need
 
 pytestmark = pytest.mark.e2e
@@ -24,8 +25,15 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",  # as the hall's TV runs it: the board speaks unasked
 ]
 PHONE = {"viewport": {"width": 360, "height": 640}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+# Records what the page plays (headless Chromium has no speakers to listen to).
+PLAY_SPY = (
+    "window.__played = []; const play = HTMLMediaElement.prototype.play;"
+    "HTMLMediaElement.prototype.play = function () { window.__played.push(this.src.split('/').pop());"
+    " return play.call(this); };"
+)
 # Records vibrations, since headless Chromium has no motor to check.
 VIBRATE_SPY = "window.__vibrations = []; navigator.vibrate = (p) => { window.__vibrations.push(p); return true; };"
 
@@ -89,13 +97,17 @@ def test_phone_without_javascript(browser, server):
     context.close()
 
 
-def test_official_runs_a_counter_and_the_board_follows(browser, server, queue):
-    """An official signs in and calls; the board (TV) shows the call without a reload."""
+def test_official_runs_a_counter_and_the_board_follows(browser, server, queue, data_dir):
+    """An official signs in and calls; the board (TV) shows the call without a reload and says
+    it: a chime, then "nomor antrean a dua, silakan menuju loket satu" from the voice clips."""
+    need(shutil.which("espeak-ng"), "espeak-ng is not installed (tests/setup-system.sh installs it as root)")
+    voices.render(data_dir / "voices", voices.words_to_render(["loket", "satu", "dua", "tiga"]))
     queue.issue("surat")
     queue.issue("surat", priority=True)
-    tv = browser.new_context(viewport={"width": 1920, "height": 1080})
+    tv = browser.new_context(viewport={"width": 1920, "height": 1080}, bypass_csp=True)  # for the spy
+    tv.add_init_script(PLAY_SPY)
     board = tv.new_page()
-    board.goto(server + "/board")
+    board.goto(server + "/display")
     desk = browser.new_context(viewport={"width": 1280, "height": 800})
     page = desk.new_page()
     page.goto(server + "/admin/")
@@ -108,6 +120,12 @@ def test_official_runs_a_counter_and_the_board_follows(browser, server, queue):
     assert page.locator(".current .number").inner_text() == "A-002"  # priority first
     shot(page, "console-counter")
     board.wait_for_selector(".counter-number:has-text('A-002')", timeout=10_000)
+    board.wait_for_function("window.__played.length >= 7", timeout=20_000)
+    said = ["chime", "nomor-antrean", "a", "dua", "silakan-menuju", "loket", "satu"]
+    assert [name.removesuffix(".wav") for name in board.evaluate("window.__played")] == said
+    page.click("button:has-text('Panggil lagi')")
+    board.wait_for_function("window.__played.length >= 14", timeout=20_000)  # a recall is said again
+    assert [name.removesuffix(".wav") for name in board.evaluate("window.__played")][7:] == said
     shot(board, "board")
     tv.close()
     desk.close()

@@ -22,7 +22,7 @@ def test_home_shows_village_queue_and_news(client):
 
 def test_pages_load_nothing_from_outside(client):
     """Every asset is local and the CSP forbids anything else."""
-    for path in ("/", "/queue", "/board", "/admin/login"):
+    for path in ("/", "/queue", "/display", "/admin/login"):
         response = client.get(path)
         html = response.get_data(as_text=True)
         assert "http://" not in html.replace("http://localhost", "") and "https://" not in html, path
@@ -101,7 +101,9 @@ def test_language_toggle(client):
 def test_board_page(client, queue):
     queue.issue("surat")
     queue.call_next(1)
-    html = client.get("/board").get_data(as_text=True)
+    assert client.get("/board").headers["Location"].endswith("/display")
+    html = client.get("/display").get_data(as_text=True)
+    assert 'data-voices="/voices/"' in html and 'data-timezone="Asia/Jakarta"' in html
     assert "A-001" in html and "Loket 1" in html and "Posyandu" in html
     assert "A-001" in client.get("/board/live").get_data(as_text=True)
 

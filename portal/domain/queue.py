@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.domain.errors import Conflict, NotFound, Refused
 from portal.domain.estimate import line_for
+from portal.domain.speech import call_text, call_words
 from portal.domain.village import STATE_SQL, Today, bump_version, business_day, today
 from portal.models import Counter, Service, Ticket, TicketEvent, from_utc_text
 
@@ -194,11 +195,15 @@ class Queue:
                 ],
                 "last_calls": [
                     {
+                        "call": e.id,
                         "number": e.ticket.number,
                         "counter": e.counter.name if e.counter else None,
                         "counter_id": e.counter_id,
                         "at": e.at.isoformat(),
                         "recall": e.kind == "recalled",
+                        # What the board says: one voice clip per word, or the sentence.
+                        "words": call_words(e.ticket.number, e.counter.name) if e.counter else [],
+                        "text": call_text(e.ticket.number, e.counter.name) if e.counter else "",
                     }
                     for e in events
                 ],

@@ -1,14 +1,17 @@
-"""The display board (``/board``) for the hall's TV: now serving, last calls, waiting, news.
+"""The display board (``/display``) for the hall's TV: now serving, last calls, waiting, news,
+and every call spoken in Indonesian.
 
-Server-rendered; a small script refreshes it when the board's ETag changes (a meta refresh does
-it without JavaScript). The voice calls come with the hall work.
+Server-rendered; ``static/js/display.js`` refreshes it when the board's ETag changes and plays
+each new call as a chime and a row of voice clips (``python -m portal voices``), queued so calls
+never overlap. Without JavaScript a meta refresh keeps it current (silently).
 """
 
 from pathlib import Path
 
-from flask import Blueprint, render_template, send_from_directory
+from flask import Blueprint, redirect, render_template, send_from_directory, url_for
 
 from portal.domain import announcements
+from portal.domain.village import today
 from portal.web.auth import balai
 from portal.web.tickets import current_etag
 
@@ -22,10 +25,18 @@ def board_context():
     return {"board": balai().queue.board(), "news": news}
 
 
-@bp.get("/board")
+@bp.get("/display")
 def board():
-    """The full-screen board page."""
-    return render_template("board.html", etag=current_etag(), **board_context())
+    """The full-screen board page (its clock shows the village's time zone)."""
+    with balai().db.read() as session:
+        tz_name = today(session, balai().clock.now()).timezone
+    return render_template("board.html", etag=current_etag(), timezone=tz_name, **board_context())
+
+
+@bp.get("/board")
+def old_address():
+    """The board's first address, kept working."""
+    return redirect(url_for("board.board"), code=301)
 
 
 @bp.get("/voices/<name>")
