@@ -21,7 +21,7 @@ $(MO): portal/translations/id/LC_MESSAGES/messages.po $(STAMP)
 run: $(STAMP) $(MO)
 	$(PY) -m portal migrate
 	$(PY) -m portal demo
-	$(PY) -m portal voices
+	@$(PY) -m portal voices || echo "(No voice clips: install espeak-ng to hear the calls; the board uses the browser's speech meanwhile.)"
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m portal worker & worker=$$!; \
 	$(PY) -m portal serve
