@@ -1,0 +1,64 @@
+"""The queue receipt, drawn on an ESC/POS printer with python-escpos (58 mm or 80 mm paper)."""
+
+import unicodedata
+from dataclasses import dataclass
+
+# Typographic marks that a cheap printer's code page lacks: printed as their plain forms, so
+# the driver never switches code pages in the middle of a line.
+PLAIN = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "•": "*"})
+COLUMNS = {58: 32, 80: 48}  # characters per line in the normal font
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a receipt says."""
+
+    village: str
+    service: str
+    number: str
+    issued: str  # date and time in the village's time zone, as printed
+    status_url: str
+    ahead: int | None = None
+    eta_minutes: int | None = None
+    footer: str = "Simpan struk ini. Pantau antrean Anda dengan memindai kode QR."
+
+
+def plain(text):
+    """``text`` in plain ASCII: typographic marks simplified, accents dropped (é → e)."""
+    folded = unicodedata.normalize("NFKD", text.translate(PLAIN))
+    return folded.encode("ascii", "ignore").decode("ascii")
+
+
+def print_receipt(printer, receipt, width=58, native_qr=False):
+    """Draw ``receipt`` on an escpos printer: the number in the largest size, a QR code of the
+    ticket's page (an image by default: cheap 58 mm printers have no native QR), then cut."""
+    columns = COLUMNS[width]
+    printer.set(align="center", bold=True, normal_textsize=True)
+    printer.textln(plain(receipt.village)[:columns])
+    printer.set(align="center", normal_textsize=True)
+    printer.textln(plain(receipt.service)[:columns])
+    printer.set(align="center", custom_size=True, width=4, height=4)
+    printer.textln(plain(receipt.number))
+    printer.set(align="center", normal_textsize=True)
+    printer.textln(plain(receipt.issued))
+    if receipt.ahead is not None:
+        printer.textln(f"Di depan Anda: {receipt.ahead} orang")
+    if receipt.eta_minutes is not None:
+        printer.textln(f"Perkiraan tunggu: +/- {receipt.eta_minutes} menit")
+    printer.qr(receipt.status_url, native=native_qr, size=6 if width == 58 else 8)
+    printer.set(align="center", normal_textsize=True)
+    for line in wrap(plain(receipt.footer), columns):
+        printer.textln(line)
+    printer.cut()
+
+
+def wrap(text, columns):
+    """Split ``text`` into lines of at most ``columns`` characters, at spaces."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > columns:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return [*lines, line] if line else lines

@@ -1,0 +1,102 @@
+"""Receipts through python-escpos to a fake network printer, read back from the bytes it got."""
+
+import time
+
+import pytest
+import zxingcpp
+
+from kiosk.escpos_reader import UnknownCommand, read
+from kiosk.receipt import Receipt, plain, print_receipt, wrap
+from tests.fake_printer import FakePrinter
+
+RECEIPT = Receipt(
+    village="Desa Sukamaju",
+    service="Surat Pengantar & Keterangan",
+    number="A-012",
+    issued="Senin, 23 November 2026 09:00 WIB",
+    status_url="http://balai.desa/ticket/Xy3-abc_123",
+    ahead=4,
+    eta_minutes=20,
+)
+
+
+@pytest.fixture
+def printer():
+    fake = FakePrinter()
+    yield fake
+    fake.close()
+
+
+def send(fake, receipt=RECEIPT, **options):
+    """Print ``receipt`` to the fake printer over TCP and wait until the cut arrives."""
+    from escpos.printer import Network  # after kiosk/__init__ has set python-escpos's cache folder
+
+    device = Network(*fake.address, timeout=5)
+    print_receipt(device, receipt, **options)
+    device.close()
+    deadline = time.monotonic() + 5
+    while fake.paper().cuts == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return fake.paper()
+
+
+def qr_codes(paper):
+    return [result.text for image in paper.images for result in zxingcpp.read_barcodes(image)]
+
+
+def test_the_number_service_and_link_are_on_the_paper(printer):
+    paper = send(printer)
+    number = next(line for line in paper.lines if line.text == "A-012")
+    assert (number.width, number.height, number.align) == (4, 4, 1)  # the largest size, centred
+    assert "Desa Sukamaju" in paper.text and "Surat Pengantar & Keterangan" in paper.text
+    assert "Di depan Anda: 4 orang" in paper.text and "20 menit" in paper.text
+    assert qr_codes(paper) == [RECEIPT.status_url]  # an image QR, read back with zxing-cpp
+    assert paper.cuts == 1
+
+
+def test_native_qr_when_the_printer_has_it(printer):
+    paper = send(printer, native_qr=True)
+    assert paper.native_qr == [RECEIPT.status_url] and paper.images == []
+
+
+def test_80mm_paper_and_long_lines(printer):
+    receipt = Receipt(**{**RECEIPT.__dict__, "footer": "kata " * 30})
+    paper = send(printer, receipt, width=80)
+    assert all(len(line.text) <= 48 for line in paper.lines)
+    assert qr_codes(paper) == [RECEIPT.status_url]
+
+
+def test_typographic_text_never_switches_code_page_mid_line(printer):
+    receipt = Receipt(**{**RECEIPT.__dict__, "village": "Desa “Sukamaju” — Cibeber", "service": "Pelayanan KTP‑el é"})
+    paper = send(printer, receipt)
+    assert 'Desa "Sukamaju" - Cibeber' in paper.text
+    assert len(set(paper.code_pages)) <= 1
+
+
+def test_plain_and_wrap():
+    assert plain("Café – “ok”…") == 'Cafe - "ok"...'
+    assert wrap("satu dua tiga empat", 9) == ["satu dua", "tiga", "empat"]
+
+
+def test_reader_refuses_what_it_does_not_know():
+    with pytest.raises(UnknownCommand):
+        read(b"\x1b\x7a\x00")
+
+
+@pytest.mark.parametrize(
+    "status,expected",
+    [(0x12, 2), (0x1E, 1), (0x72, 0)],
+    ids=["ok", "near-end", "out"],
+)
+def test_fake_printer_answers_status_queries(status, expected):
+    """The scripted DLE EOT replies read as python-escpos's paper states (2 ok, 1 near end, 0 out)."""
+    from escpos.printer import Network
+
+    fake = FakePrinter(status=status)
+    try:
+        device = Network(*fake.address, timeout=5)
+        assert device.paper_status() == expected
+        device.close()
+        assert fake.paper().status_queries == 1
+    finally:
+        fake.close()
