@@ -28,12 +28,21 @@ class Line:
 class Paper:
     """What a stream of ESC/POS bytes prints."""
 
-    lines: list = field(default_factory=list)
-    images: list = field(default_factory=list)  # PIL images of raster graphics
+    blocks: list = field(default_factory=list)  # Lines and PIL images, top to bottom
     native_qr: list = field(default_factory=list)  # payloads of native QR codes
     cuts: int = 0
     status_queries: int = 0
     code_pages: list = field(default_factory=list)  # every ESC t n, in order
+
+    @property
+    def lines(self):
+        """The printed lines of text."""
+        return [block for block in self.blocks if isinstance(block, Line)]
+
+    @property
+    def images(self):
+        """The raster graphics (image QR codes, logos) as PIL images."""
+        return [block for block in self.blocks if not isinstance(block, Line)]
 
     @property
     def text(self):
@@ -53,7 +62,7 @@ def read(data):
     i = 0
 
     def flush():
-        paper.lines.append(Line(text.decode("cp437"), **state))
+        paper.blocks.append(Line(text.decode("cp437"), **state))
         text.clear()
 
     while i < len(data):
@@ -113,7 +122,7 @@ def raster(data, i, paper):
     start = i + 8
     bits = data[start : start + width_bytes * height]
     image = Image.frombytes("1", (width_bytes * 8, height), bytes(bits)).convert("L").point(lambda v: 255 - v)
-    paper.images.append(image)
+    paper.blocks.append(image)
     return start + width_bytes * height
 
 
