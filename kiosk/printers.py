@@ -1,4 +1,4 @@
-"""Printers by URL (``BALAI_PRINTER``), each a python-escpos printer with a bounded wait.
+"""Printers by URL (the kiosk agent's printer setting), each a python-escpos printer with a bounded wait.
 
     usb://VID:PID                        USB, e.g. usb://0416:5011
     serial:///dev/ttyUSB0?baudrate=19200 serial port
