@@ -28,7 +28,7 @@ WIDTHS = (58, 80)
 
 
 class PrinterURLError(ValueError):
-    """``BALAI_PRINTER`` is not a printer address Balai understands; the message says why."""
+    """Not a printer address Balai understands; the message says why."""
 
 
 @dataclass
