@@ -44,7 +44,8 @@ screenshots: $(STAMP) $(MO)
 	$(PY) -m pytest -m e2e -q
 	mkdir -p docs/screenshots
 	cp var/screenshots/phone-home.png var/screenshots/phone-queue.png var/screenshots/phone-ticket-called.png \
-	   var/screenshots/console-counter.png var/screenshots/board.png docs/screenshots/
+	   var/screenshots/console-counter.png var/screenshots/board.png \
+	   var/screenshots/kiosk-start-800x480.png var/screenshots/kiosk-ticket-1024x600.png docs/screenshots/
 
 # After changing user-visible text: refresh the catalogue, then translate the new entries.
 translations: $(STAMP)

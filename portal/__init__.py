@@ -67,7 +67,7 @@ def create_app(overrides=None, clock=None):
     app.json.sort_keys = False
     app.extensions["balai"] = make_balai(settings, clock)
 
-    from portal.web import admin, api, board, errors, i18n, polls, public, security
+    from portal.web import admin, api, board, errors, i18n, kiosk, polls, public, security
 
     i18n.init_app(app)
     csrf.init_app(app)
@@ -77,6 +77,8 @@ def create_app(overrides=None, clock=None):
     app.register_blueprint(public.bp)
     csrf.exempt(public.bp)  # residents' forms: no cookies assumed, see public.same_origin
     app.register_blueprint(board.bp)
+    app.register_blueprint(kiosk.bp)
+    csrf.exempt(kiosk.bp)  # a public screen like the phone pages, see public.same_origin
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions, see api.official
     app.register_blueprint(admin.bp)

@@ -127,6 +127,7 @@ def serve():
     office = "http://" + settings["BALAI_ADMIN_LISTEN"].split()[0]
     click.echo(f"Balai is serving on {', '.join(listen)}")
     click.echo(f"  Phone portal:   {public}/")
+    click.echo(f"  Kiosk:          {public}/kiosk/")
     click.echo(f"  Display board:  {public}/display")
     click.echo(f"  Console:        {office}/admin/")
     click.echo(f"  API:            {public}/api/v1/openapi.json")

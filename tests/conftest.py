@@ -18,6 +18,7 @@ from portal.server import create as create_server
 
 REQUIRE_ALL_TIERS = os.environ.get("BALAI_REQUIRE_ALL_TIERS", "").lower() in ("1", "on", "yes", "true")
 # Monday 23 November 2026, 09:00 WIB: the demo's capped service (Bantuan Sosial) is open.
+HOTSPOT_ADDRESS = "10.42.0.23"  # inside the default BALAI_HOTSPOT_NETWORKS
 MONDAY_9AM = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 

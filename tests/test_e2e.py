@@ -4,11 +4,14 @@ Screenshots of every page land in ``var/screenshots`` (``make screenshots`` copi
 README).
 """
 
+import io
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+import zxingcpp
+from PIL import Image
 
 from portal import voices
 from tests.conftest import bearer, need
@@ -129,3 +132,51 @@ def test_official_runs_a_counter_and_the_board_follows(browser, server, queue, d
     shot(board, "board")
     tv.close()
     desk.close()
+
+
+KIOSK_SIZES = [(800, 480), (1024, 600), (1280, 800)]  # the Pi's 7" display, and larger panels
+
+
+def too_small(page, selector, minimum):
+    """Tap targets on the page smaller than ``minimum`` CSS pixels high."""
+    boxes = [element.bounding_box() for element in page.query_selector_all(selector)]
+    return [box for box in boxes if box and box["height"] < minimum]
+
+
+@pytest.mark.parametrize("width,height", KIOSK_SIZES, ids=lambda v: str(v))
+def test_kiosk_takes_a_priority_number_by_touch(browser, server, width, height):
+    """Tap a service, read its requirements, one tap for priority, and the number is shown."""
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
+    page = context.new_page()
+    page.goto(server + "/kiosk/")
+    assert too_small(page, ".kiosk-button, .top a", 72) == []
+    shot(page, f"kiosk-start-{width}x{height}")
+    page.tap("a[href='/kiosk/service/kependudukan']")
+    assert "Akta kelahiran" in page.inner_text("main")
+    assert too_small(page, ".kiosk-button", 72) == []
+    shot(page, f"kiosk-service-{width}x{height}")
+    page.tap("button:has-text('Prioritas')")
+    page.wait_for_url("**/kiosk/ticket/*")
+    assert page.locator(".number").inner_text().startswith("B-")
+    qr = Image.open(io.BytesIO(page.locator("svg.qr").screenshot()))
+    assert [r.text for r in zxingcpp.read_barcodes(qr)] == [server + page.url.split("/kiosk")[1]]
+    shot(page, f"kiosk-ticket-{width}x{height}")
+    context.close()
+
+
+def test_kiosk_returns_to_the_start_when_left_alone(browser, server, queue):
+    """30 s without a touch after taking a number: back to the start, the number off the screen;
+    90 s on the start screen: the information screen, which a touch leaves."""
+    ticket = queue.issue("surat")
+    context = browser.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
+    page = context.new_page()
+    page.clock.install()
+    page.goto(f"{server}/kiosk/ticket/{ticket['id']}")
+    page.clock.fast_forward(31_000)
+    page.wait_for_url(server + "/kiosk/")
+    page.clock.fast_forward(91_000)
+    page.wait_for_url("**/kiosk/info")
+    shot(page, "kiosk-info-800x480")
+    page.tap(".kiosk-attract")
+    page.wait_for_url(server + "/kiosk/")
+    context.close()

@@ -20,19 +20,19 @@ API_FIELDS = (
 )
 
 
-def issue_ticket(service_code, priority):
-    """Issue a ticket for this request's client; hotspot clients hold only a few at once."""
+def issue_ticket(service_code, priority, source=None):
+    """Issue a ticket for this request's client; hotspot clients hold only a few at once
+    (whatever page they came from: a phone opening the kiosk screen is still a phone)."""
     hotspot = on_hotspot()
-    if current_user() is not None:
-        source = "official"
-    else:
-        source = "hotspot" if hotspot else "web"
+    official = current_user() is not None
+    if source is None:
+        source = "official" if official else "hotspot" if hotspot else "web"
     return balai().queue.issue(
         service_code,
         priority=priority,
         source=source,
         client=request.remote_addr or "",
-        limit_client=hotspot and source == "hotspot",
+        limit_client=hotspot and not official,
     )
 
 
