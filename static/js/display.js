@@ -1,17 +1,14 @@
-/* The display board: keeps the page current and speaks every new call.
+/* The display board speaks every new call and shows the village's clock.
 
-   It polls the board's JSON with If-None-Match; when the ETag changes it swaps in the
-   server-rendered fragment and, for each call it has not seen (recalls too), queues a chime and
-   the call's voice clips (rendered by `python -m portal voices`, listed in manifest.json).
-   Calls are played one after the other, never over each other. If a clip is missing it says the
+   live.js keeps the board current; on each "balai:update" with the board's JSON this script
+   queues, for each call it has not seen (recalls too), a chime and the call's voice clips
+   (rendered by `python -m portal voices`, listed in manifest.json). Calls are played one after the other, never over each other. If a clip is missing it says the
    call with the browser's own speech instead. The TV's Chromium runs with
    --autoplay-policy=no-user-gesture-required, so sound starts without a click. */
 (function () {
   "use strict";
   var root = document.querySelector("[data-board]");
   if (!root || !window.fetch) return;
-  var etag = root.getAttribute("data-etag") || null;
-  var every = parseInt(root.getAttribute("data-every"), 10) || 2000;
   var voices = root.getAttribute("data-voices");
   var seen = {};
   (root.getAttribute("data-calls") || "").split(",").forEach(function (id) { if (id) seen[id] = true; });
@@ -64,24 +61,7 @@
     next();
   }
 
-  function refresh() {
-    return fetch(root.getAttribute("data-fragment"), { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.text() : null; })
-      .then(function (html) { if (html !== null) root.innerHTML = html; });
-  }
-
-  function tick() {
-    var headers = etag ? { "If-None-Match": etag } : {};
-    fetch(root.getAttribute("data-poll"), { headers: headers, cache: "no-cache" })
-      .then(function (r) {
-        var tag = r.headers.get("ETag");
-        if (r.status !== 200 || !tag || tag === etag) return;
-        etag = tag;
-        return r.json().then(function (board) { announce(board); return refresh(); });
-      })
-      .catch(function () { /* the Pi is restarting: try again next tick */ })
-      .then(function () { setTimeout(tick, every); });
-  }
+  root.addEventListener("balai:update", function (event) { announce(event.detail); });
 
   var clock = document.querySelector("[data-clock]");
   function showTime() {
@@ -93,6 +73,4 @@
     } catch (e) { clock.textContent = new Date().toLocaleTimeString(); }
   }
   if (clock) { showTime(); setInterval(showTime, 10000); }
-
-  setTimeout(tick, every);
 })();

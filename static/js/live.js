@@ -1,6 +1,8 @@
 /* Keeps a page part live without reloading: polls a JSON URL with If-None-Match and, when its
-   ETag changes, fetches the server-rendered fragment and swaps it in. On a ticket page it also
-   vibrates and beeps when the ticket is called. Pages work without this script (meta refresh). */
+   ETag changes, announces the new JSON as a "balai:update" event on the live element (the
+   display board speaks new calls from it), then fetches the server-rendered fragment and swaps
+   it in. On a ticket page it also vibrates and beeps when the ticket is called. Pages work
+   without this script (meta refresh). */
 (function () {
   "use strict";
   var root = document.querySelector("[data-live]");
@@ -51,7 +53,10 @@
         var tag = r.headers.get("ETag");
         if (r.status === 200 && tag && tag !== etag) {
           etag = tag;
-          return refresh();
+          return r.json().then(function (data) {
+            root.dispatchEvent(new CustomEvent("balai:update", { detail: data }));
+            return refresh();
+          });
         }
       })
       .catch(function () { /* offline for a moment: try again next tick */ })
