@@ -134,7 +134,13 @@ def serve():
     # Under load waitress logs "Task queue depth" for every queued request: thousands of lines a
     # minute on the Pi's SD card, saying nothing the benchmarks do not.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    server = create_server(app, " ".join(listen), settings["BALAI_THREADS"], settings["BALAI_CONNECTIONS"])
+    try:
+        server = create_server(app, " ".join(listen), settings["BALAI_THREADS"], settings["BALAI_CONNECTIONS"])
+    except OSError as exc:
+        raise click.ClickException(
+            f"Cannot listen on {' '.join(listen)}: {exc.strerror}. Is Balai already running? "
+            "Set BALAI_LISTEN to another host:port."
+        ) from None
     server.print_listen("Serving on http://{}:{}")
     server.run()
 

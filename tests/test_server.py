@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -170,3 +171,18 @@ def test_unchanged_polls_keep_the_connection_open(server):
     connection.request("GET", "/api/v1/board", headers={"Connection": "close"})
     assert connection.getresponse().getheader("Connection") == "close"
     connection.close()
+
+
+def test_serve_on_a_busy_port_says_so(data_dir):
+    """A port already in use is a readable message, not a traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "BALAI_DATA_DIR": str(data_dir), "BALAI_LISTEN": f"127.0.0.1:{port}"}
+        env.pop("BALAI_ADMIN_LISTEN", None)
+        result = subprocess.run(
+            [sys.executable, "-m", "portal", "serve"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+    assert result.returncode != 0
+    assert "Cannot listen on" in result.stderr and "Traceback" not in result.stderr
