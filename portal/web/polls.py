@@ -10,6 +10,7 @@ not exist still gets its 404 from Flask). Everything else goes on to Flask uncha
 
 from werkzeug.http import parse_etags
 
+VERSION_KEY = "balai.queue_version"
 TICKETS = "/api/v1/tickets/"
 BOARD = "/api/v1/board"
 
@@ -41,6 +42,7 @@ def with_fast_polls(wsgi_app, queue):
         if tags and environ["REQUEST_METHOD"] in ("GET", "HEAD"):
             key = poll_key(environ.get("PATH_INFO", ""))
             version = current_version(queue) if key is not None else None
+            environ[VERSION_KEY] = version  # read once per request: Flask's answer reuses it
             if version and parse_etags(tags).contains(version) and queue.is_cached(key, version):
                 start_response("304 NOT MODIFIED", [("ETag", f'"{version}"'), ("Cache-Control", "no-cache")])
                 return []

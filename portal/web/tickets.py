@@ -4,6 +4,7 @@ the public ticket shape, and conditional GETs."""
 from flask import Response, request
 
 from portal.web.auth import balai, current_user
+from portal.web.polls import VERSION_KEY
 from portal.web.security import on_hotspot, settings
 
 API_FIELDS = (
@@ -59,7 +60,7 @@ def conditional(fetch, render):
     ``fetch`` runs either way (it is cached per version, and raises NotFound for a ticket that
     does not exist, which must not be answered with 304).
     """
-    version = balai().queue.version()
+    version = request.environ.get(VERSION_KEY) or balai().queue.version()
     data = fetch(version)
     response = Response(status=304) if request.if_none_match.contains(version) else render(data)
     response.set_etag(version)
