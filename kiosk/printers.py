@@ -10,13 +10,19 @@
 Each takes ``?profile=NAME`` (a python-escpos printer profile; a named profile that has native
 QR gets the code as data, anything else as an image) and ``width=58|80`` (paper width in mm,
 default 58).
+
+Every write has a time limit: python-escpos sets one for network and USB printers when asked, but
+none for serial writes or device files, so those two are subclassed here.
 """
 
+import os
+import select
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import Dummy, File, Network, Serial, Usb
 
 import kiosk  # noqa: F401  (sets python-escpos's cache folder before escpos is imported)
@@ -33,30 +39,74 @@ class PrinterURLError(ValueError):
 
 @dataclass
 class Target:
-    """An opened-on-demand printer with the paper it holds and whether it draws QR itself."""
+    """An opened-on-demand printer with the paper it holds, whether it draws QR itself, and its
+    python-escpos profile name (None: the default)."""
 
     printer: object
     width: int
     native_qr: bool
+    profile: str | None = None
 
 
 class Preview(Dummy):
-    """A printer that keeps each receipt as ``receipt-<time>.bin`` and ``.png`` in a folder."""
+    """A printer that keeps what each connection printed as ``receipt-<time>.bin`` and ``.png``
+    in a folder (a connection is one receipt, as the agent prints)."""
 
     def __init__(self, folder, width, **kwargs):
         super().__init__(**kwargs)
         self.folder = Path(folder)
         self.width = width
 
-    def cut(self, *args, **kwargs):
+    def close(self):
         """End of a receipt: save its bytes and a picture of the paper, then start afresh."""
-        super().cut(*args, **kwargs)
+        data = self.output
+        if not data:
+            return
         self.folder.mkdir(parents=True, exist_ok=True)
         stem = self.folder / f"receipt-{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 10**6:06d}"
-        data = self.output
         stem.with_suffix(".bin").write_bytes(data)
         render(read(data), self.width).save(stem.with_suffix(".png"))
         self.clear()
+
+
+class TimedSerial(Serial):
+    """A serial printer whose writes give up after ``timeout`` seconds (pyserial's default is to
+    wait forever for a printer holding the line busy)."""
+
+    def open(self, raise_not_found=True):
+        super().open(raise_not_found)
+        if self.device is not None:
+            self.device.write_timeout = self.timeout
+
+
+class TimedFile(File):
+    """A device-file printer (``/dev/usb/lp0``) whose writes give up after ``timeout`` seconds:
+    the file is opened non-blocking and each write waits for the device at most that long."""
+
+    def __init__(self, devfile, timeout, **kwargs):
+        super().__init__(devfile=devfile, **kwargs)
+        self.timeout = timeout
+
+    def open(self, raise_not_found=True):
+        if self._device:
+            self.close()
+        try:
+            self.device = os.fdopen(os.open(self.devfile, os.O_WRONLY | os.O_NONBLOCK | os.O_APPEND), "wb", buffering=0)
+        except OSError as exc:
+            self.device = None
+            if raise_not_found:
+                raise DeviceNotFoundError(f"Could not open the specified file {self.devfile}:\n{exc}") from exc
+
+    def _raw(self, msg):
+        view, deadline = memoryview(msg), time.monotonic() + self.timeout
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([], [self.device], [], remaining)[1]:
+                raise TimeoutError(f"{self.devfile} took no data for {self.timeout} s")
+            try:
+                view = view[self.device.write(view) or 0 :]
+            except BlockingIOError:
+                continue
 
 
 def open_printer(url):
@@ -85,11 +135,11 @@ def open_printer(url):
         baudrate = query.get("baudrate", "19200")
         if not path or not baudrate.isdigit():
             raise PrinterURLError(f"{url}: write a serial printer as serial:///dev/ttyUSB0?baudrate=19200")
-        printer = Serial(devfile=path, baudrate=int(baudrate), timeout=TIMEOUT_S, **options)
+        printer = TimedSerial(devfile=path, baudrate=int(baudrate), timeout=TIMEOUT_S, **options)
     elif scheme == "file":
         if not path:
             raise PrinterURLError(f"{url}: write a device file as file:///dev/usb/lp0")
-        printer = File(devfile=path, **options)
+        printer = TimedFile(path, TIMEOUT_S, **options)
     elif scheme == "cups":
         printer = cups_printer(parts.netloc, options)
     elif scheme == "preview":
@@ -102,7 +152,7 @@ def open_printer(url):
     # Cheap 58 mm printers have no native QR, and python-escpos's default profile claims one:
     # only a named profile that has it is trusted to draw the code itself.
     native_qr = bool(options) and bool(printer.profile.supports("qrCode"))
-    return Target(printer=printer, width=width, native_qr=native_qr)
+    return Target(printer=printer, width=width, native_qr=native_qr, profile=options.get("profile"))
 
 
 def cups_printer(queue, options):

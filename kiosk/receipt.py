@@ -11,16 +11,16 @@ COLUMNS = {58: 32, 80: 48}  # characters per line in the normal font
 
 @dataclass(frozen=True)
 class Receipt:
-    """What a receipt says."""
+    """What a receipt says. The portal words it (in the language the kiosk showed), so the
+    agent only lays it out."""
 
     village: str
     service: str
     number: str
     issued: str  # date and time in the village's time zone, as printed
     status_url: str
-    ahead: int | None = None
-    eta_minutes: int | None = None
-    footer: str = "Simpan struk ini. Pantau antrean Anda dengan memindai kode QR."
+    lines: tuple[str, ...] = ()  # e.g. people ahead and the estimated wait
+    footer: str = ""
 
 
 def plain(text):
@@ -41,10 +41,9 @@ def print_receipt(printer, receipt, width=58, native_qr=False):
     printer.textln(plain(receipt.number))
     printer.set(align="center", normal_textsize=True)
     printer.textln(plain(receipt.issued))
-    if receipt.ahead is not None:
-        printer.textln(f"Di depan Anda: {receipt.ahead} orang")
-    if receipt.eta_minutes is not None:
-        printer.textln(f"Perkiraan tunggu: +/- {receipt.eta_minutes} menit")
+    for text in receipt.lines:
+        for line in wrap(plain(text), columns):
+            printer.textln(line)
     printer.qr(receipt.status_url, native=native_qr, size=6 if width == 58 else 8)
     printer.set(align="center", normal_textsize=True)
     for line in wrap(plain(receipt.footer), columns):

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from portal import config
 from portal.clock import Clock
 from portal.db import Database
+from portal.domain.printing import PrintJobs
 from portal.domain.queue import Policy, Queue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,12 +20,14 @@ csrf = CSRFProtect()
 
 @dataclass
 class Balai:
-    """What every request needs: settings, the database, the clock and the queue."""
+    """What every request needs: settings, the database, the clock, the queue and the kiosks'
+    print jobs."""
 
     settings: dict
     db: Database
     clock: Clock
     queue: Queue
+    printing: PrintJobs
 
 
 def make_balai(settings, clock=None):
@@ -36,7 +39,8 @@ def make_balai(settings, clock=None):
         default_service_seconds=settings["BALAI_DEFAULT_SERVICE_MINUTES"] * 60,
         hotspot_max_tickets=settings["BALAI_HOTSPOT_MAX_TICKETS"],
     )
-    return Balai(settings=settings, db=db, clock=clock, queue=Queue(db, clock, policy))
+    queue = Queue(db, clock, policy)
+    return Balai(settings=settings, db=db, clock=clock, queue=queue, printing=PrintJobs(db, clock, queue))
 
 
 def secret_key(data_dir):
@@ -67,7 +71,7 @@ def create_app(overrides=None, clock=None):
     app.json.sort_keys = False
     app.extensions["balai"] = make_balai(settings, clock)
 
-    from portal.web import admin, api, board, errors, i18n, kiosk, polls, public, security
+    from portal.web import admin, agent_api, api, board, errors, i18n, kiosk, polls, public, security
 
     i18n.init_app(app)
     csrf.init_app(app)
@@ -80,6 +84,8 @@ def create_app(overrides=None, clock=None):
     app.register_blueprint(kiosk.bp)
     csrf.exempt(kiosk.bp)  # a public screen like the phone pages, see public.same_origin
     app.register_blueprint(api.bp)
-    csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions, see api.official
+    csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions, see auth.check_api_csrf
+    app.register_blueprint(agent_api.bp)
+    csrf.exempt(agent_api.bp)  # device tokens only, no cookies
     app.register_blueprint(admin.bp)
     return app

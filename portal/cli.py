@@ -1,4 +1,4 @@
-"""The command line: ``python -m portal serve|worker|migrate|demo|user|token``.
+"""The command line: ``python -m portal serve|worker|migrate|demo|voices|user|token|kiosk``.
 
 Commands print plain sentences and exit non-zero with a clear message when something is wrong, so
 a technician at the Pi's console knows what to do next.
@@ -6,6 +6,7 @@ a technician at the Pi's console knows what to do next.
 
 import getpass
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from portal import config, make_balai, messages
 from portal import voices as voice_clips
 from portal.db import alembic_config
 from portal.domain import demo as demo_village
-from portal.domain import users
+from portal.domain import kiosks, users
 from portal.domain.errors import DomainError
 from portal.domain.speech import counter_words
 from portal.domain.village import get_village
@@ -110,6 +111,15 @@ def voices():
     click.echo(f"{len(manifest)} voice clips ready in {Path(balai.settings['BALAI_DATA_DIR']) / 'voices'}")
 
 
+def local_url(listen):
+    """The address of a BALAI_*LISTEN value's first listener, as a browser on this machine
+    writes it (a wildcard host becomes 127.0.0.1)."""
+    host, _, port = listen.split()[0].rpartition(":")
+    if host in ("0.0.0.0", "::", "[::]", ""):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
 @main.command()
 def serve():
     """Serve the portal with waitress on BALAI_LISTEN (and BALAI_ADMIN_LISTEN)."""
@@ -123,8 +133,8 @@ def serve():
     listen = settings["BALAI_LISTEN"].split()
     listen += [item for item in settings["BALAI_ADMIN_LISTEN"].split() if item not in listen]
     app = create_app()
-    public = settings["BALAI_PUBLIC_URL"].rstrip("/") or "http://" + settings["BALAI_LISTEN"].split()[0]
-    office = "http://" + settings["BALAI_ADMIN_LISTEN"].split()[0]
+    public = settings["BALAI_PUBLIC_URL"].rstrip("/") or local_url(settings["BALAI_LISTEN"])
+    office = local_url(settings["BALAI_ADMIN_LISTEN"])
     click.echo(f"Balai is serving on {', '.join(listen)}")
     click.echo(f"  Phone portal:   {public}/")
     click.echo(f"  Kiosk:          {public}/kiosk/")
@@ -215,3 +225,61 @@ def token_create(name):
     except DomainError as exc:
         raise domain_failure(exc) from None
     click.echo(value)
+
+
+@main.group()
+def kiosk():
+    """The hall's kiosks: their agents' device tokens and their browsers' pairing links."""
+
+
+def pairing_link(base, balai, code):
+    """The one-time link a kiosk's browser opens to become that kiosk's screen."""
+    return f"{(base or local_url(balai.settings['BALAI_LISTEN'])).rstrip('/')}/kiosk/pair/{code}"
+
+
+URL_HELP = "Portal address as the kiosk's browser opens it (default: this machine's BALAI_LISTEN)."
+
+
+@kiosk.command("add")
+@click.argument("name")
+@click.option("--url", default="", help=URL_HELP)
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False),
+    help="Write the device token to this file (0600) instead of printing it.",
+)
+def kiosk_add(name, url, token_file):
+    """Register kiosk NAME: prints its device token (BALAI_KIOSK_TOKEN for its agent) and a
+    one-time pairing link for its browser."""
+    balai = load_balai()
+    try:
+        with balai.db.write() as session:
+            _, token, code = kiosks.add_kiosk(session, name, balai.clock.now())
+    except DomainError as exc:
+        raise domain_failure(exc) from None
+    click.echo(f"Kiosk {name} added.")
+    if token_file:
+        path = Path(token_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(token + "\n")
+        click.echo(f"Device token written to {path} (set it as BALAI_KIOSK_TOKEN for the kiosk agent).")
+    else:
+        click.echo(f"Device token for the kiosk agent (BALAI_KIOSK_TOKEN): {token}")
+    click.echo(f"Pairing link (open once in the kiosk's browser within 24 hours): {pairing_link(url, balai, code)}")
+
+
+@kiosk.command("pair")
+@click.argument("name")
+@click.option("--url", default="", help=URL_HELP)
+def kiosk_pair(name, url):
+    """Print a new one-time pairing link for kiosk NAME (a new or reset kiosk browser)."""
+    balai = load_balai()
+    try:
+        with balai.db.write() as session:
+            code = kiosks.new_pairing(kiosks.get_kiosk(session, name), balai.clock.now())
+    except DomainError as exc:
+        raise domain_failure(exc) from None
+    link = pairing_link(url, balai, code)
+    click.echo(f"Pairing link for kiosk {name} (open once in the kiosk's browser within 24 hours): {link}")

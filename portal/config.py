@@ -25,7 +25,11 @@ class Setting:
 
 
 SETTINGS = [
-    Setting("BALAI_DATA_DIR", "./var", "Directory for the database and the generated secret key."),
+    Setting(
+        "BALAI_DATA_DIR",
+        "./var",
+        "Directory for the database, the generated secret key, voice clips and the kiosk agent's print journal.",
+    ),
     Setting("BALAI_CONFIG", "", "Instance config file of KEY=value lines (default: <data dir>/balai.conf)."),
     Setting("BALAI_LISTEN", "127.0.0.1:8080", "Public listener (host:port, space-separated for several)."),
     Setting(
@@ -80,6 +84,22 @@ SETTINGS = [
         "BALAI_SECURE_COOKIES",
         "auto",
         "Mark session cookies Secure: on, off, or auto (only on requests that came over HTTPS).",
+    ),
+    Setting(
+        "BALAI_PORTAL_URL",
+        "http://127.0.0.1:8080",
+        "Kiosk agent: the portal it takes print jobs from (another Pi's address works too).",
+    ),
+    Setting(
+        "BALAI_KIOSK_TOKEN",
+        "",
+        "Kiosk agent: its kiosk's device token (printed by python -m portal kiosk add NAME).",
+    ),
+    Setting(
+        "BALAI_PRINTER",
+        "",
+        "Kiosk agent: the receipt printer, e.g. usb://0416:5011 or tcp://192.168.1.50:9100?width=80 "
+        "(empty: preview://<data dir>/receipts, pictures instead of paper).",
     ),
     Setting(
         "BALAI_REQUIRE_ALL_TIERS",

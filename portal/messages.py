@@ -42,6 +42,17 @@ MESSAGES = {
     "title_required": N_("An announcement needs a title."),
     "expires_before_publish": N_("An announcement cannot expire before it is published."),
     "bad_login": N_("Wrong username or password."),
+    "bad_kiosk_name": N_("The kiosk name is empty or too long."),
+    "kiosk_exists": N_("The kiosk %(name)s already exists."),
+    "unknown_kiosk": N_("There is no kiosk %(name)s."),
+    "pairing_invalid": N_(
+        "This pairing link is unknown, already used or expired. Make a new one with: python -m portal kiosk pair NAME"
+    ),
+    "bad_outcome": N_("Unknown print outcome %(outcome)s: use printed or uncertain."),
+    "unknown_job": N_("There is no print job %(job)s for this kiosk."),
+    "reprint_finished": N_("Ticket %(number)s is finished; there is nothing to reprint."),
+    "no_kiosk_printer": N_("Choose the kiosk whose printer should print the receipt."),
+    "unknown_number": N_("There is no ticket %(number)s today."),
     # Confirmations on the counter panel.
     "done_call_next": N_("Called %(number)s."),
     "done_recall": N_("Called %(number)s again."),
@@ -51,6 +62,30 @@ MESSAGES = {
     "done_transfer": N_("%(number)s was sent to another service."),
     "done_requeue": N_("%(number)s is back in the queue."),
     "done_cancel": N_("%(number)s was cancelled."),
+    "done_reprint": N_("The receipt of %(number)s will be printed again."),
+    "done_confirm": N_("The receipt of %(number)s is marked as printed."),
+}
+
+# A kiosk's printer as the console and the kiosk screen name it (kiosks.printer_state).
+PRINTER = {
+    "ok": N_("Printer ready"),
+    "near_end": N_("Paper nearly out"),
+    "out": N_("Out of paper"),
+    "unreachable": N_("Printer not connected: check its cable and power"),
+    "unknown": N_("Paper status unknown: the printer does not answer"),
+    "offline": N_("The kiosk's printing program is not running"),
+    "never": N_("The kiosk's printing program has not connected yet"),
+}
+
+# What the kiosk screen says about a resident's receipt (PrintJobs.for_ticket).
+RECEIPT = {
+    "printing": N_("Your receipt is being printed…"),
+    "printed": N_("Your receipt is printed. Please take it."),
+    "out": N_("The printer is out of paper: your receipt cannot be printed now."),
+    "unreachable": N_("The printer is not working: your receipt cannot be printed now."),
+    "offline": N_("The printer is not working: your receipt cannot be printed now."),
+    "never": N_("The printer is not working: your receipt cannot be printed now."),
+    "uncertain": N_("Your receipt may not have printed completely."),
 }
 
 # Ticket statuses as people read them (in messages such as wrong_state).

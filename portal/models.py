@@ -210,3 +210,43 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     user: Mapped[User] = relationship()
+
+
+class Kiosk(Base):
+    """A registered kiosk in the hall: its agent's token, its paired browser and its printer's
+    last reported state. Only SHA-256 hashes of the secrets are stored."""
+
+    __tablename__ = "kiosks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # the agent's bearer token
+    browser_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)  # device cookie
+    pairing_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)  # one-time link
+    pairing_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The agent's last heartbeat and what it said about the printer.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    agent_id: Mapped[str] = mapped_column(String(40), default="")
+    printer_state: Mapped[str] = mapped_column(String(12), default="unknown")
+    printer_detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+class PrintJob(Base):
+    """A receipt to print on a kiosk's printer: queued → claimed → printed (or uncertain when an
+    agent lost track mid-write, or dropped when its ticket ended before it printed)."""
+
+    __tablename__ = "print_jobs"
+    __table_args__ = (Index("ix_print_jobs_kiosk_status", "kiosk_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id", ondelete="CASCADE"))
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(12), default="issued")  # issued, reprint
+    lang: Mapped[str] = mapped_column(String(8), default="id")  # the kiosk's language when it was taken
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    agent_id: Mapped[str] = mapped_column(String(40), default="")
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    kiosk: Mapped[Kiosk] = relationship()
+    ticket: Mapped[Ticket] = relationship()

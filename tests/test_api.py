@@ -230,7 +230,11 @@ def test_openapi_describes_every_route(app, client):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1"):
             continue
-        path = rule.rule.replace("<ticket_id>", "{id}").replace("<int:counter_id>", "{counter}")
+        path = (
+            rule.rule.replace("<ticket_id>", "{id}")
+            .replace("<int:counter_id>", "{counter}")
+            .replace("<int:job_id>", "{job}")
+        )
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if "<action>" in path:
                 for action in ("call-next", "recall", "start", "complete", "skip", "transfer"):

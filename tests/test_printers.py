@@ -23,6 +23,7 @@ def test_network_usb_serial_and_file_addresses():
         TIMEOUT_S,
     )
     assert open_printer("file:///dev/usb/lp0").printer.devfile == "/dev/usb/lp0"
+    assert open_printer("file:///dev/usb/lp0").printer.timeout == TIMEOUT_S
 
 
 def test_profiles_decide_native_qr():
@@ -51,8 +52,9 @@ def test_bad_addresses_are_explained(url, words):
 
 def test_preview_saves_each_receipt_as_bytes_and_a_readable_picture(tmp_path):
     target = open_printer(f"preview://{tmp_path}/struk")
-    print_receipt(target.printer, RECEIPT, width=target.width, native_qr=target.native_qr)
-    print_receipt(target.printer, RECEIPT, width=target.width, native_qr=target.native_qr)
+    for _ in range(2):  # one receipt per connection, as the agent prints
+        print_receipt(target.printer, RECEIPT, width=target.width, native_qr=target.native_qr)
+        target.printer.close()
     pictures = sorted((tmp_path / "struk").glob("*.png"))
     assert len(pictures) == 2 and len(list((tmp_path / "struk").glob("*.bin"))) == 2
     picture = Image.open(pictures[0])

@@ -15,8 +15,8 @@ RECEIPT = Receipt(
     number="A-012",
     issued="Senin, 23 November 2026 09:00 WIB",
     status_url="http://balai.desa/ticket/Xy3-abc_123",
-    ahead=4,
-    eta_minutes=20,
+    lines=("4 orang di depan Anda", "Perkiraan tunggu: sekitar 20 menit"),
+    footer="Simpan struk ini. Pindai kode QR untuk memantau nomor Anda.",
 )
 
 
@@ -49,7 +49,8 @@ def test_the_number_service_and_link_are_on_the_paper(printer):
     number = next(line for line in paper.lines if line.text == "A-012")
     assert (number.width, number.height, number.align) == (4, 4, 1)  # the largest size, centred
     assert "Desa Sukamaju" in paper.text and "Surat Pengantar & Keterangan" in paper.text
-    assert "Di depan Anda: 4 orang" in paper.text and "20 menit" in paper.text
+    words = " ".join(paper.text.split())  # long lines are wrapped at 32 columns
+    assert "4 orang di depan Anda" in words and "Perkiraan tunggu: sekitar 20 menit" in words
     assert qr_codes(paper) == [RECEIPT.status_url]  # an image QR, read back with zxing-cpp
     assert paper.cuts == 1
 

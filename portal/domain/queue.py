@@ -25,11 +25,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, literal, select, text
 from sqlalchemy.orm import joinedload
 
+from portal.domain import kiosks
 from portal.domain.errors import Conflict, NotFound, Refused
 from portal.domain.estimate import line_for
 from portal.domain.speech import call_text, call_words
 from portal.domain.village import STATE_SQL, Today, bump_version, business_day, today
-from portal.models import Counter, Service, Ticket, TicketEvent, from_utc_text
+from portal.models import Counter, PrintJob, Service, Ticket, TicketEvent, from_utc_text
 
 ACTIVE = ("waiting", "called", "serving")
 AT_COUNTER = ("called", "serving")
@@ -212,11 +213,15 @@ class Queue:
 
     # -- issuing ---------------------------------------------------------------------------
 
-    def issue(self, service_code, priority=False, source="web", client="", limit_client=False):
+    def issue(
+        self, service_code, priority=False, source="web", client="", limit_client=False, print_on=None, lang="id"
+    ):
         """Take a ticket for ``service_code``; returns its view.
 
         ``limit_client`` applies the hotspot rule: one address may hold only a few active
-        tickets, so a phone or a script cannot drain a service's daily cap.
+        tickets, so a phone or a script cannot drain a service's daily cap. ``print_on`` is a
+        kiosk id: its receipt is queued for that kiosk's printer (in ``lang``) in the same
+        transaction, so a ticket never exists without the receipt it was promised.
         """
         now = self.clock.now()
         with self.db.write() as session:
@@ -271,6 +276,8 @@ class Queue:
             }
             db.execute(insert(Ticket.__table__).values(ticket))
             db.execute(insert(TicketEvent.__table__).values(event_row(ticket, "issued", now)))
+            if print_on is not None:
+                db.execute(insert(PrintJob.__table__).values(kiosks.job_row(print_on, ticket["id"], lang, now)))
             bump_version(db)
             # The new ticket's view, read inside the transaction so it is exactly the state of
             # the version this write creates (no second read after the commit).

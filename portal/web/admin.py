@@ -8,7 +8,7 @@ waiting list live.
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from portal.domain import stats, users
+from portal.domain import kiosks, stats, users
 from portal.domain.errors import DomainError
 from portal.domain.queue import current_tickets, get_counter, ticket_summary
 from portal.domain.village import business_day
@@ -67,11 +67,50 @@ def index():
     user = signed_in()
     if user is None:
         return redirect(url_for("admin.login_page"))
+    now = balai().clock.now()
     with balai().db.read() as session:
-        today = stats.daily(session, business_day(session, balai().clock.now()))
+        today = stats.daily(session, business_day(session, now))
+        printers = kiosks.overview(session, now)
     return render_template(
-        "admin/index.html", user=user, counters=balai().queue.counters(), can_queue=may("queue"), today=today
+        "admin/index.html",
+        user=user,
+        counters=balai().queue.counters(),
+        can_queue=may("queue"),
+        today=today,
+        printers=printers,
     )
+
+
+@bp.post("/reprint")
+def reprint():
+    """Print a receipt again on a kiosk: by ticket (an uncertain receipt's button) or by the
+    number a resident shows."""
+    if signed_in("queue") is None:
+        return redirect(url_for("admin.login_page"))
+    printing = balai().printing
+    kiosk_id = request.form.get("kiosk", type=int)
+    try:
+        if request.form.get("ticket"):
+            printing.reprint(request.form["ticket"], kiosk_id)
+            number = balai().queue.ticket(request.form["ticket"])["number"]
+        else:
+            _, number = printing.reprint_number(request.form.get("number", ""), kiosk_id)
+        flash(message("done_reprint", {"number": number}), "ok")
+    except DomainError as exc:
+        flash(message(exc.code, exc.details), "error")
+    return redirect(url_for("admin.index") + "#printers", code=303)
+
+
+@bp.post("/job/<int:job_id>/confirm")
+def confirm_printed(job_id):
+    """The official saw an uncertain receipt on paper: nothing to reprint."""
+    if signed_in("queue") is None:
+        return redirect(url_for("admin.login_page"))
+    try:
+        flash(message("done_confirm", balai().printing.confirm(job_id)), "ok")
+    except DomainError as exc:
+        flash(message(exc.code, exc.details), "error")
+    return redirect(url_for("admin.index") + "#printers", code=303)
 
 
 def panel_context(counter_id):

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, jsonify, request, url_for
 
 from portal.domain import stats
 from portal.domain.errors import DomainError
+from portal.domain.kiosks import overview as kiosk_overview
 from portal.domain.village import business_day
 from portal.web import openapi
 from portal.web.auth import balai, current_user, requires
@@ -89,6 +90,30 @@ def cancel(ticket_id):
 def requeue(ticket_id):
     """Put a skipped ticket back into today's queue."""
     return jsonify(ticket_payload(balai().queue.requeue(ticket_id, user_id=current_user().id)))
+
+
+@bp.post("/tickets/<ticket_id>/reprint")
+@requires("queue")
+def reprint(ticket_id):
+    """Print an active ticket's receipt again: ``{"kiosk": ID}`` optional (default: the kiosk
+    that printed it) → 202 and the new print job's id."""
+    data = json_body() if request.content_length else {}
+    kiosk_id = data.get("kiosk")
+    if kiosk_id is not None and (not isinstance(kiosk_id, int) or isinstance(kiosk_id, bool)):
+        raise DomainError("bad_field", field="kiosk")
+    job = balai().printing.reprint(ticket_id, kiosk_id)
+    return jsonify({"job": job}), 202
+
+
+@bp.get("/kiosks")
+@requires("queue")
+def kiosks():
+    """The kiosks, their printers' states and the receipts waiting or needing a reprint."""
+    with balai().db.read() as session:
+        found = kiosk_overview(session, balai().clock.now())
+    for kiosk in found:
+        kiosk["last_seen_at"] = kiosk["last_seen_at"].isoformat() if kiosk["last_seen_at"] else None
+    return jsonify(found)
 
 
 @bp.get("/counters")

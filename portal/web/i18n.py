@@ -5,7 +5,7 @@ from datetime import date
 from flask import request
 from flask_babel import Babel, format_date, gettext
 
-from portal.messages import STATUSES
+from portal.messages import PRINTER, RECEIPT, STATUSES
 
 LANGUAGES = ("id", "en")
 COOKIE = "balai_lang"
@@ -32,4 +32,6 @@ def init_app(app):
     app.after_request(remember_choice)
     app.jinja_env.globals["current_lang"] = pick_locale
     app.jinja_env.globals["status_label"] = lambda status: gettext(STATUSES[status])
+    app.jinja_env.globals["printer_label"] = lambda state: gettext(PRINTER[state])
+    app.jinja_env.globals["receipt_label"] = lambda state: gettext(RECEIPT[state])
     app.jinja_env.filters["longdate"] = lambda iso: format_date(date.fromisoformat(iso), "long")

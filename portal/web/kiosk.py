@@ -3,7 +3,9 @@ number (priority is one tap), see it large with a QR code to follow it on a phon
 
 Plain forms and links, so it works even if the kiosk's script fails; ``static/js/kiosk.js``
 returns to the start after 30 s without a touch and shows the information screen after 90 s.
-Printing comes with the kiosk devices and their agent.
+
+A kiosk browser paired with ``python -m portal kiosk add|pair`` carries a device cookie: its
+tickets get a receipt on the kiosk's printer, and its screens say how printing goes.
 """
 
 import io
@@ -13,11 +15,13 @@ import qrcode.image.svg
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from portal.domain import announcements
+from portal.domain import announcements, kiosks
 from portal.domain.errors import DomainError
+from portal.models import Kiosk
 from portal.web.auth import balai
+from portal.web.devices import current_kiosk, remember_browser
 from portal.web.errors import message
-from portal.web.security import same_origin
+from portal.web.security import on_hotspot, same_origin
 from portal.web.tickets import issue_ticket, status_url
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
@@ -41,10 +45,20 @@ def qr_svg(text):
     return Markup(svg.replace("<svg ", '<svg class="qr" aria-hidden="true" ', 1))
 
 
+def printer_problem():
+    """This kiosk's printer state when it is not simply ready (for the start screen), else None."""
+    kiosk = current_kiosk()
+    if kiosk is None:
+        return None
+    with balai().db.read() as session:
+        state = kiosks.printer_state(session.get(Kiosk, kiosk["id"]), balai().clock.now())
+    return None if state == "ok" else state
+
+
 @bp.get("/")
 def start():
     """The first screen: every service as a big button."""
-    return render_template("kiosk/start.html", services=balai().queue.services())
+    return render_template("kiosk/start.html", services=balai().queue.services(), printer=printer_problem())
 
 
 @bp.get("/service/<code>")
@@ -71,7 +85,46 @@ def take():
 def ticket(ticket_id):
     """The number, large, with people ahead, the estimate and a QR code of its phone page."""
     view = balai().queue.ticket(ticket_id)
-    return render_template("kiosk/ticket.html", t=view, qr=qr_svg(status_url(ticket_id)))
+    receipt = balai().printing.for_ticket(ticket_id)
+    return render_template("kiosk/ticket.html", t=view, qr=qr_svg(status_url(ticket_id)), receipt=receipt)
+
+
+@bp.get("/ticket/<ticket_id>/printing")
+def printing(ticket_id):
+    """How the ticket's receipt is doing, for the ticket screen's script to refresh."""
+    balai().queue.ticket(ticket_id)  # 404 for an unknown ticket
+    return render_template("kiosk/_printing.html", receipt=balai().printing.for_ticket(ticket_id))
+
+
+def pairing_allowed():
+    """Kiosks are on the hall's network, never on the public hotspot."""
+    if on_hotspot():
+        abort(404)
+
+
+@bp.get("/pair/<code>")
+def pair_page(code):
+    """The pairing link's page: which kiosk this browser is about to become, and one button."""
+    pairing_allowed()
+    try:
+        with balai().db.read() as session:
+            name = kiosks.pairing_kiosk(session, code, balai().clock.now()).name
+    except DomainError as exc:
+        return render_template("kiosk/pair.html", error=message(exc.code, exc.details)), exc.status
+    return render_template("kiosk/pair.html", name=name, code=code, error=None)
+
+
+@bp.post("/pair/<code>")
+def pair(code):
+    """Make this browser the kiosk's screen: it gets the HttpOnly device cookie, the link is spent."""
+    pairing_allowed()
+    same_origin()
+    try:
+        with balai().db.write() as session:
+            _, secret = kiosks.pair(session, code, balai().clock.now())
+    except DomainError as exc:
+        return render_template("kiosk/pair.html", error=message(exc.code, exc.details)), exc.status
+    return remember_browser(redirect(url_for("kiosk.start"), code=303), secret)
 
 
 @bp.get("/info")

@@ -30,6 +30,14 @@ def counter_op(summary, extra=None):
     return {"post": operation}
 
 
+def body(required, **properties):
+    """A JSON object request body with these properties (JSON Schemas)."""
+    schema = {"type": "object", "required": list(required), "properties": properties}
+    return {"required": bool(required), "content": {"application/json": {"schema": schema}}}
+
+
+STRING = {"type": "string"}
+DEVICE = [{"bearer": []}]
 TICKET_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
 
 SPEC = {
@@ -87,18 +95,9 @@ SPEC = {
         "/api/v1/tickets": {
             "post": {
                 "summary": "Take a ticket",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["service"],
-                                "properties": {"service": {"type": "string"}, "priority": {"type": "boolean"}},
-                            }
-                        }
-                    },
-                },
+                "description": "With a kiosk's device token (`python -m portal kiosk add NAME`) the "
+                "receipt is queued for that kiosk's printer.",
+                "requestBody": body(["service"], service=STRING, priority={"type": "boolean"}),
                 "responses": {"201": answer("The new ticket", TICKET), **errors(400, 404, 422)},
             }
         },
@@ -124,6 +123,49 @@ SPEC = {
                 "responses": {"200": answer("The ticket", TICKET), **errors(401, 403, 404, 409)},
             }
         },
+        "/api/v1/tickets/{id}/reprint": {
+            "post": {
+                "summary": "Print an active ticket's receipt again (official); default kiosk: the one that printed it",
+                "security": BEARER,
+                "parameters": TICKET_ID,
+                "requestBody": {**body([], kiosk={"type": "integer"}), "required": False},
+                "responses": {"202": answer("{job}: the new print job's id"), **errors(400, 401, 403, 404, 422)},
+            }
+        },
+        "/api/v1/kiosks": {
+            "get": {
+                "summary": "Kiosks with their printer's state, receipts waiting and receipts that may not have printed",
+                "security": BEARER,
+                "responses": {
+                    "200": answer("List of {id, name, printer, detail, last_seen_at, paired, waiting, uncertain}"),
+                    **errors(401, 403),
+                },
+            }
+        },
+        "/api/v1/kiosk/poll": {
+            "post": {
+                "summary": "Kiosk agent: heartbeat with the printer's state, and the print jobs it holds",
+                "description": "Waits up to `wait` seconds (at most 25) for a job when there is none. "
+                "printer.state is one of ok, near_end, out, unreachable, unknown.",
+                "security": DEVICE,
+                "requestBody": body(
+                    ["agent", "printer"],
+                    agent=STRING,
+                    printer={"type": "object", "properties": {"state": STRING, "detail": STRING}},
+                    wait={"type": "number"},
+                ),
+                "responses": {"200": answer("{kiosk, jobs: [{id, reason, ticket, receipt}]}"), **errors(400, 401)},
+            }
+        },
+        "/api/v1/kiosk/jobs/{job}": {
+            "post": {
+                "summary": "Kiosk agent: a job's outcome (printed, or uncertain after a crash mid-write)",
+                "security": DEVICE,
+                "parameters": [{"name": "job", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": body(["outcome"], outcome={"enum": ["printed", "uncertain"]}, detail=STRING),
+                "responses": {"200": answer("{id, status}"), **errors(400, 401, 404, 422)},
+            }
+        },
         "/api/v1/counters": {
             "get": {
                 "summary": "Counters with their services and current ticket",
@@ -147,20 +189,7 @@ SPEC = {
         "/api/v1/counters/{counter}/skip": counter_op("The resident did not come"),
         "/api/v1/counters/{counter}/transfer": counter_op(
             "Send the current ticket to another service (keeps its place)",
-            {
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["service"],
-                                "properties": {"service": {"type": "string"}},
-                            }
-                        }
-                    },
-                }
-            },
+            {"requestBody": body(["service"], service=STRING)},
         ),
         "/api/v1/stats/daily": {
             "get": {

@@ -92,12 +92,17 @@ def with_headers(wsgi_app):
     return app
 
 
+def secure_cookies():
+    """Whether this response's cookies are marked Secure (BALAI_SECURE_COOKIES)."""
+    mode = settings()["BALAI_SECURE_COOKIES"]
+    return mode == "on" or (mode == "auto" and request.is_secure)
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, Secure whenever the request came over HTTPS (or always)."""
 
     def get_cookie_secure(self, app):
-        mode = app.extensions["balai"].settings["BALAI_SECURE_COOKIES"]
-        return mode == "on" or (mode == "auto" and request.is_secure)
+        return secure_cookies()
 
     def open_session(self, app, request):
         # Residents' requests carry no session cookie: skip building the signing serializer.

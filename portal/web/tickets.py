@@ -4,6 +4,8 @@ the public ticket shape, and conditional GETs."""
 from flask import Response, request
 
 from portal.web.auth import balai, current_user
+from portal.web.devices import current_kiosk
+from portal.web.i18n import pick_locale
 from portal.web.polls import VERSION_KEY
 from portal.web.security import on_hotspot, settings
 
@@ -23,18 +25,28 @@ API_FIELDS = (
 
 def issue_ticket(service_code, priority, source=None):
     """Issue a ticket for this request's client; hotspot clients hold only a few at once
-    (whatever page they came from: a phone opening the kiosk screen is still a phone)."""
+    (whatever page they came from: a phone opening the kiosk screen is still a phone).
+
+    A registered kiosk (its paired browser, or its agent's device token) gets the receipt
+    queued for its printer, in the language its screen shows.
+    """
     hotspot = on_hotspot()
     official = current_user() is not None
+    kiosk = current_kiosk()
     if source is None:
-        source = "official" if official else "hotspot" if hotspot else "web"
-    return balai().queue.issue(
+        source = "kiosk" if kiosk else "official" if official else "hotspot" if hotspot else "web"
+    view = balai().queue.issue(
         service_code,
         priority=priority,
         source=source,
         client=request.remote_addr or "",
-        limit_client=hotspot and not official,
+        limit_client=hotspot and not official and kiosk is None,
+        print_on=kiosk["id"] if kiosk else None,
+        lang=pick_locale(),
     )
+    if kiosk:
+        balai().printing.notify(kiosk["id"])
+    return view
 
 
 def status_url(ticket_id):

@@ -18,4 +18,23 @@
     document.addEventListener(kind, arm, { passive: true });
   });
   arm();
+
+  /* The ticket screen follows its receipt ("being printed" → "printed", or a printer problem)
+     until it settles; bounded, since the screen returns to the start after 30 s anyway. */
+  var printing = root.getAttribute("data-printing");
+  var box = document.getElementById("receipt");
+  var polls = 0;
+  function settled() {
+    var state = box.querySelector("[data-receipt]");
+    return !state || ["printed", "uncertain"].indexOf(state.getAttribute("data-receipt")) >= 0;
+  }
+  function follow() {
+    if (settled() || ++polls > 40) return;
+    fetch(printing, { headers: { Accept: "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) { box.innerHTML = html; })
+      .catch(function () {})
+      .then(function () { setTimeout(follow, 1000); });
+  }
+  if (printing && box) setTimeout(follow, 500);
 })();

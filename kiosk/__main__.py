@@ -1,0 +1,52 @@
+"""``python -m kiosk``: run the kiosk agent (BALAI_PORTAL_URL, BALAI_KIOSK_TOKEN, BALAI_PRINTER)."""
+
+import hashlib
+import logging
+import os
+import signal
+import sys
+import threading
+
+from kiosk.agent import Agent
+from kiosk.journal import Journal, JournalBusy
+from kiosk.portal_client import PortalClient, TokenRefused
+from kiosk.printers import PrinterURLError, open_printer
+from portal import config
+
+
+def main():
+    """Read the settings, then print until SIGTERM or Ctrl-C; exit 2 with a readable message on a
+    setting that cannot work."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        settings = config.load()
+    except config.ConfigError as exc:
+        sys.exit(f"kiosk agent: {exc}")
+    token = settings["BALAI_KIOSK_TOKEN"]
+    if not token:
+        sys.exit("kiosk agent: set BALAI_KIOSK_TOKEN (python -m portal kiosk add NAME prints one).")
+    printer_url = settings["BALAI_PRINTER"] or "preview://" + os.path.join(settings["BALAI_DATA_DIR"], "receipts")
+    try:
+        target = open_printer(printer_url)
+    except PrinterURLError as exc:
+        sys.exit(f"kiosk agent: BALAI_PRINTER: {exc}")
+    kiosk_key = hashlib.sha256(token.encode()).hexdigest()[:16]
+    try:
+        journal = Journal(os.path.join(settings["BALAI_DATA_DIR"], "print-journal.sqlite3"), kiosk_key)
+    except JournalBusy as exc:
+        sys.exit(f"kiosk agent: {exc}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    agent = Agent(PortalClient(settings["BALAI_PORTAL_URL"], token), target, journal)
+    logging.getLogger("balai.kiosk").info("printer %s, portal %s", printer_url, settings["BALAI_PORTAL_URL"])
+    try:
+        agent.run(stop)
+    except TokenRefused as exc:
+        sys.exit(f"kiosk agent: {exc}")
+    finally:
+        journal.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""The kiosk agent: takes its kiosk's print jobs from the portal and prints them.
+
+One loop, one thread:
+
+1. every HEARTBEAT_S, ask the printer about its paper;
+2. poll the portal (the poll is the heartbeat carrying the printer's state, and waits up to
+   HEARTBEAT_S for a new job);
+3. print each job it holds, following the journal rule (``portal/domain/printing.py``), and report
+   how it went.
+
+While the printer is unreachable or out of paper, jobs wait and are tried again with a growing
+pause (BACKOFF_S); while the portal is unreachable, the agent keeps trying the same way. A job is
+never dropped by the agent: only the portal ends it.
+"""
+
+import logging
+import time
+
+from escpos.printer import Dummy
+
+from kiosk.portal_client import NotKnown, PortalError, TokenRefused
+from kiosk.receipt import Receipt, print_receipt
+from kiosk.status import paper_state
+
+HEARTBEAT_S = 5
+BACKOFF_S = (1, 2, 4, 8, 15)  # pauses between attempts while the printer or portal is away
+log = logging.getLogger("balai.kiosk")
+
+
+class Held(Exception):
+    """The printer cannot take a receipt now (unreachable, out of paper); try again later."""
+
+    def __init__(self, state, detail):
+        super().__init__(detail)
+        self.state, self.detail = state, detail
+
+
+def render(receipt, target):
+    """The ESC/POS bytes of a receipt (a job's ``receipt`` dict) for ``target``'s printer."""
+    dummy = Dummy(profile=target.profile) if target.profile else Dummy()
+    fields = {**receipt, "lines": tuple(receipt.get("lines", ()))}
+    print_receipt(dummy, Receipt(**fields), width=target.width, native_qr=target.native_qr)
+    return dummy.output
+
+
+class Agent:
+    """Prints ``portal``'s jobs for one kiosk on ``target`` (a ``kiosk.printers.Target``)."""
+
+    def __init__(self, portal, target, journal):
+        self.portal = portal
+        self.target = target
+        self.journal = journal
+        self.agent_id = journal.agent_id()
+        self.state, self.detail = "unknown", "not asked yet"
+        self.failures = 0  # attempts in a row that found the printer or portal away
+        self.retry_at = 0.0
+        self.next_check = 0.0
+
+    def run(self, stop):
+        """Work until ``stop`` (a threading.Event) is set."""
+        log.info("kiosk agent %s printing to %s", self.agent_id, type(self.target.printer).__name__)
+        while not stop.is_set():
+            try:
+                pending = self.step()
+            except TokenRefused:
+                raise
+            except PortalError as exc:
+                log.warning("%s", exc)
+                self.back_off()
+                pending = True
+            if pending:
+                stop.wait(max(0.0, min(self.retry_at, self.next_check) - time.monotonic()))
+
+    def step(self):
+        """One round: check the printer when due, poll, print. Returns whether jobs still wait."""
+        if time.monotonic() >= self.next_check:
+            self.check_printer()
+        waiting = time.monotonic() < self.retry_at
+        jobs = self.portal.poll(self.agent_id, self.state, self.detail, 0 if waiting else HEARTBEAT_S)
+        for job in jobs:
+            if time.monotonic() < self.retry_at:
+                return True
+            try:
+                self.handle(job)
+            except Held as held:
+                self.state, self.detail = held.state, held.detail
+                log.warning("receipt %s waits: %s", job["receipt"]["number"], held.detail)
+                self.back_off()
+                return True
+        self.failures = 0
+        return False
+
+    def back_off(self):
+        """Wait longer after each failure in a row (up to the last BACKOFF_S step)."""
+        pause = BACKOFF_S[min(self.failures, len(BACKOFF_S) - 1)]
+        self.failures += 1
+        self.retry_at = time.monotonic() + pause
+
+    def check_printer(self):
+        """Ask the printer how it is (it may be away: that is a state too)."""
+        self.next_check = time.monotonic() + HEARTBEAT_S
+        printer = self.target.printer
+        try:
+            printer.open()
+            try:
+                self.state, self.detail = paper_state(printer)
+            finally:
+                printer.close()
+        except Exception as exc:  # any failure to reach a printer (socket, USB, serial, file)
+            self.state, self.detail = "unreachable", str(exc).replace("\n", " ")[:200]
+
+    def handle(self, job):
+        """Print one job unless the journal says it already went out, then report it."""
+        number = job["receipt"]["number"]
+        noted = self.journal.state(job["id"])
+        if noted == "sending":
+            self.report(job, "uncertain", "the agent stopped while sending this receipt")
+            log.warning("receipt %s may be incomplete (agent stopped mid-print): reported", number)
+            return
+        if noted is None:
+            self.send(job)
+            log.info("printed receipt %s (job %s)", number, job["id"])
+        self.report(job, "printed")
+
+    def send(self, job):
+        """Send a job's bytes to the printer, noting before and after in the journal."""
+        data = render(job["receipt"], self.target)
+        printer = self.target.printer
+        try:
+            printer.open()
+        except Exception as exc:  # nothing was sent: safe to try again
+            raise Held("unreachable", str(exc).replace("\n", " ")[:200]) from None
+        try:
+            if self.state != "unknown":  # a printer that did not answer is not kept waiting for
+                self.state, self.detail = paper_state(printer)
+            if self.state == "out":
+                raise Held("out", "out of paper")
+            self.journal.note(job["id"], "sending")
+            try:
+                printer._raw(data)
+            except Exception as exc:  # part of the receipt may be on paper: never resend it
+                self.report(job, "uncertain", f"printing failed midway: {exc}")
+                raise Held("unreachable", str(exc)[:200]) from None
+            self.journal.note(job["id"], "sent")
+        finally:
+            try:
+                printer.close()
+            except Exception as exc:  # the receipt is out (or noted uncertain) either way
+                log.warning("closing the printer: %s", exc)
+
+    def report(self, job, outcome, detail=""):
+        """Tell the portal how a job ended, then drop its journal note."""
+        try:
+            self.portal.finish(job["id"], outcome, detail)
+        except NotKnown:
+            log.warning("the portal no longer knows job %s; forgetting it", job["id"])
+        self.journal.forget(job["id"])

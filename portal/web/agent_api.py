@@ -1,0 +1,78 @@
+"""The kiosk agents' API (``/api/v1/kiosk``): poll for print jobs, report how they went.
+
+Agents authenticate with their kiosk's device token (``Authorization: Bearer balai_kiosk_…``).
+A poll doubles as the heartbeat that carries the printer's state, and may wait a little for new
+work (a long poll: one server thread per kiosk, bounded by ``printing.MAX_WAIT_S``).
+"""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, jsonify
+from flask_babel import force_locale, gettext, ngettext
+
+from portal.domain.errors import DomainError
+from portal.web.api import json_body, text_field
+from portal.web.auth import balai
+from portal.web.devices import kiosk_agent
+from portal.web.tickets import status_url
+
+bp = Blueprint("agent", __name__, url_prefix="/api/v1/kiosk")
+
+
+@bp.post("/poll")
+def poll():
+    """Heartbeat and work: ``{"agent": ID, "printer": {"state": S, "detail": TEXT}, "wait": SECONDS}``
+    → ``{"kiosk": NAME, "jobs": [...]}``, every job this agent holds, each with its receipt."""
+    kiosk = kiosk_agent()
+    data = json_body()
+    agent = text_field(data, "agent")[:40]
+    printer = data.get("printer")
+    if not isinstance(printer, dict) or not isinstance(printer.get("detail", ""), str):
+        raise DomainError("bad_field", field="printer")
+    wait = data.get("wait", 0)
+    if not isinstance(wait, int | float) or isinstance(wait, bool):
+        raise DomainError("bad_field", field="wait")
+    jobs = balai().printing.poll(kiosk["id"], agent, printer.get("state"), printer.get("detail", ""), wait)
+    return jsonify({"kiosk": kiosk["name"], "jobs": [job_payload(job) for job in jobs]})
+
+
+@bp.post("/jobs/<int:job_id>")
+def finish(job_id):
+    """How a job went: ``{"outcome": "printed" | "uncertain", "detail": TEXT}``."""
+    kiosk = kiosk_agent()
+    data = json_body()
+    detail = data.get("detail", "")
+    if not isinstance(detail, str):
+        raise DomainError("bad_field", field="detail")
+    return jsonify(balai().printing.finish(kiosk["id"], job_id, text_field(data, "outcome"), detail))
+
+
+def job_payload(job):
+    """A job as the agent prints it: the receipt worded in the language of the kiosk's screen."""
+    ticket = job["ticket"]
+    issued = datetime.fromisoformat(ticket["created_at"]).astimezone(ZoneInfo(job["timezone"]))
+    with force_locale(job["lang"]):
+        if ticket["position"] and ticket["position"] > 1:
+            ahead = ngettext("%(num)s person ahead of you", "%(num)s people ahead of you", ticket["position"] - 1)
+        else:
+            ahead = gettext("You are next")
+        if ticket["eta_seconds"]:
+            wait = gettext("Estimated wait: about %(minutes)s minutes", minutes=(ticket["eta_seconds"] + 59) // 60)
+        else:
+            wait = gettext("Estimated wait: a few minutes")
+        footer = gettext("Keep this receipt. Scan the QR code to follow your number on the village Wi-Fi.")
+    return {
+        "id": job["id"],
+        "reason": job["reason"],
+        "ticket": ticket["id"],
+        "receipt": {
+            "village": job["village"],
+            "service": ticket["service_name"],
+            "number": ticket["number"],
+            "issued": issued.strftime("%d/%m/%Y %H:%M %Z"),
+            "status_url": status_url(ticket["id"]),
+            "lines": ([gettext("Priority")] if ticket["priority"] else []) + [ahead, wait],
+            "footer": footer,
+        },
+    }

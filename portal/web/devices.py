@@ -1,0 +1,46 @@
+"""Which kiosk a request comes from: its agent's bearer device token, or its paired browser's
+HttpOnly device cookie."""
+
+from flask import abort, g, request
+
+from portal.domain import kiosks
+from portal.web.auth import balai, bearer_token
+from portal.web.security import secure_cookies
+
+COOKIE = "balai_kiosk"
+COOKIE_YEARS = 10  # a kiosk stays paired until it is paired again
+
+
+def current_kiosk():
+    """The kiosk making this request (id and name), or None. Cached per request."""
+    if "kiosk" not in g:
+        g.kiosk = None
+        token = bearer_token()
+        secret = request.cookies.get(COOKIE)
+        if token or secret:
+            with balai().db.read() as session:
+                kiosk = kiosks.by_token(session, token) if token else kiosks.by_browser(session, secret)
+                if kiosk is not None:
+                    g.kiosk = {"id": kiosk.id, "name": kiosk.name}
+    return g.kiosk
+
+
+def kiosk_agent():
+    """The kiosk of an agent's request (bearer device token only), or 401."""
+    if not (bearer_token() or "").startswith(kiosks.TOKEN_PREFIX) or current_kiosk() is None:
+        abort(401)
+    return current_kiosk()
+
+
+def remember_browser(response, secret):
+    """Give a freshly paired kiosk browser its device cookie (HttpOnly: no script can read it)."""
+    response.set_cookie(
+        COOKIE,
+        secret,
+        max_age=COOKIE_YEARS * 365 * 24 * 3600,
+        httponly=True,
+        samesite="Strict",
+        secure=secure_cookies(),
+        path="/",
+    )
+    return response
