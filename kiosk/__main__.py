@@ -17,7 +17,8 @@ from portal import config
 def main():
     """Read the settings, then print until SIGTERM or Ctrl-C; exit 2 with a readable message on a
     setting that cannot work."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # force: python-escpos logs at import time, which would set up the root logger first.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True)
     try:
         settings = config.load()
     except config.ConfigError as exc:

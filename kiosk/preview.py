@@ -3,8 +3,7 @@
 from PIL import Image, ImageDraw, ImageFont
 
 from kiosk.escpos_reader import Line
-
-DOTS = {58: 384, 80: 576}  # printable dots across the paper at 203 dpi
+from kiosk.receipt import DOTS
 LINE = 24  # dots per line of normal text
 
 

@@ -1,5 +1,6 @@
 """The queue receipt, drawn on an ESC/POS printer with python-escpos (58 mm or 80 mm paper)."""
 
+import copy
 import unicodedata
 from dataclasses import dataclass
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 # the driver never switches code pages in the middle of a line.
 PLAIN = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "•": "*"})
 COLUMNS = {58: 32, 80: 48}  # characters per line in the normal font
+DOTS = {58: 384, 80: 576}  # printable dots across the paper at 203 dpi
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ def print_receipt(printer, receipt, width=58, native_qr=False):
     """Draw ``receipt`` on an escpos printer: the number in the largest size, a QR code of the
     ticket's page (an image by default: cheap 58 mm printers have no native QR), then cut."""
     columns = COLUMNS[width]
+    know_paper_width(printer, width)
     printer.set(align="center", bold=True, normal_textsize=True)
     printer.textln(plain(receipt.village)[:columns])
     printer.set(align="center", normal_textsize=True)
@@ -44,11 +47,21 @@ def print_receipt(printer, receipt, width=58, native_qr=False):
     for text in receipt.lines:
         for line in wrap(plain(text), columns):
             printer.textln(line)
-    printer.qr(receipt.status_url, native=native_qr, size=6 if width == 58 else 8)
+    printer.qr(receipt.status_url, native=native_qr, size=6 if width == 58 else 8, center=not native_qr)
     printer.set(align="center", normal_textsize=True)
     for line in wrap(plain(receipt.footer), columns):
         printer.textln(line)
     printer.cut()
+
+
+def know_paper_width(printer, width):
+    """Tell the printer's profile how many dots wide the paper is, when the profile does not say
+    (python-escpos centres images only then, and prints a complaint on every image otherwise)."""
+    data = printer.profile.profile_data
+    if data.get("media", {}).get("width", {}).get("pixels", "Unknown") == "Unknown":
+        data = copy.deepcopy(data)  # the profile's data is shared by every printer of that model
+        data.setdefault("media", {}).setdefault("width", {})["pixels"] = DOTS[width]
+        printer.profile.profile_data = data
 
 
 def wrap(text, columns):
