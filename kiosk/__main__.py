@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 
-from kiosk.agent import Agent
+from kiosk.agent import Agent, Stopped
 from kiosk.journal import Journal, JournalBusy
 from kiosk.portal_client import PortalClient, TokenRefused
 from kiosk.printers import PrinterURLError, open_printer
@@ -37,12 +37,21 @@ def main():
     except JournalBusy as exc:
         sys.exit(f"kiosk agent: {exc}")
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     agent = Agent(PortalClient(settings["BALAI_PORTAL_URL"], token), target, journal)
+
+    def stop_soon(*_):
+        # Stop at once (even in a long poll), except while a receipt's bytes are going out.
+        stop.set()
+        if not agent.printing:
+            raise Stopped
+
+    signal.signal(signal.SIGTERM, stop_soon)
+    signal.signal(signal.SIGINT, stop_soon)
     logging.getLogger("balai.kiosk").info("printer %s, portal %s", printer_url, settings["BALAI_PORTAL_URL"])
     try:
         agent.run(stop)
+    except Stopped:
+        pass
     except TokenRefused as exc:
         sys.exit(f"kiosk agent: {exc}")
     finally:

@@ -27,6 +27,11 @@ BACKOFF_S = (1, 2, 4, 8, 15)  # pauses between attempts while the printer or por
 log = logging.getLogger("balai.kiosk")
 
 
+class Stopped(BaseException):
+    """Raised by a signal handler to end the agent at once (never in the middle of a print).
+    A BaseException, like KeyboardInterrupt, so no ``except Exception`` swallows it."""
+
+
 class Held(Exception):
     """The printer cannot take a receipt now (unreachable, out of paper); try again later."""
 
@@ -55,9 +60,10 @@ class Agent:
         self.failures = 0  # attempts in a row that found the printer or portal away
         self.retry_at = 0.0
         self.next_check = 0.0
+        self.printing = False  # bytes are going to the printer: a stop waits for them
 
     def run(self, stop):
-        """Work until ``stop`` (a threading.Event) is set."""
+        """Work until ``stop`` (a threading.Event) is set; a signal handler may raise Stopped."""
         log.info("kiosk agent %s printing to %s", self.agent_id, type(self.target.printer).__name__)
         while not stop.is_set():
             try:
@@ -135,13 +141,16 @@ class Agent:
                 self.state, self.detail = paper_state(printer)
             if self.state == "out":
                 raise Held("out", "out of paper")
-            self.journal.note(job["id"], "sending")
+            self.printing = True
             try:
+                self.journal.note(job["id"], "sending")
                 printer._raw(data)
             except Exception as exc:  # part of the receipt may be on paper: never resend it
+                self.printing = False
                 self.report(job, "uncertain", f"printing failed midway: {exc}")
                 raise Held("unreachable", str(exc)[:200]) from None
             self.journal.note(job["id"], "sent")
+            self.printing = False
         finally:
             try:
                 printer.close()

@@ -13,7 +13,7 @@ import pytest
 from portal import create_app, make_balai
 from portal.clock import FakeClock
 from portal.config import load
-from portal.domain import demo, users
+from portal.domain import demo, kiosks, users
 from portal.server import create as create_server
 
 REQUIRE_ALL_TIERS = os.environ.get("BALAI_REQUIRE_ALL_TIERS", "").lower() in ("1", "on", "yes", "true")
@@ -120,6 +120,14 @@ def token(balai):
     return make_token(balai, "operator")
 
 
+@pytest.fixture
+def kiosk(balai):
+    """A registered kiosk: (id, device token, pairing code)."""
+    with balai.db.write() as session:
+        row, device_token, code = kiosks.add_kiosk(session, "Kiosk Aula", balai.clock.now())
+        return row.id, device_token, code
+
+
 def make_token(balai, username):
     """A fresh API token acting as ``username``."""
     with balai.db.write() as session:
@@ -157,6 +165,7 @@ def server(app):
     thread.start()
     yield f"http://127.0.0.1:{instance.effective_port}"
     stopping.set()
+    app.extensions["balai"].printing.close()  # answer kiosk agents' long polls now
     instance.task_dispatcher.shutdown(timeout=5)  # workers finish first: no write to a closed socket
     instance.close()
     thread.join(timeout=5)

@@ -8,14 +8,6 @@ from portal.domain import kiosks
 from tests.conftest import HOTSPOT_ADDRESS, bearer, csrf_from, login
 
 
-@pytest.fixture
-def kiosk(balai):
-    """A registered kiosk: (id, device token, pairing code)."""
-    with balai.db.write() as session:
-        row, token, code = kiosks.add_kiosk(session, "Kiosk Aula", balai.clock.now())
-        return row.id, token, code
-
-
 def pair(client, code):
     return client.post(f"/kiosk/pair/{code}")
 
@@ -157,7 +149,7 @@ def test_printer_state_reaches_the_console_and_the_kiosk_screen(app, client, kio
 
 
 def test_a_silent_agent_shows_as_not_running(app, client, clock, kiosk):
-    _, token, code = kiosk
+    _, token, _ = kiosk
     official = app.test_client()
     login(official)
     assert "belum pernah tersambung" in official.get("/admin/").get_data(as_text=True)

@@ -58,11 +58,18 @@ class PrintJobs:
         self.queue = queue
         self._changed = threading.Condition()
         self._generation = {}  # kiosk id -> count of new jobs, for waiting agents
+        self._closing = False
 
     def notify(self, kiosk_id):
         """Wake the agent of ``kiosk_id``: it has a new job."""
         with self._changed:
             self._generation[kiosk_id] = self._generation.get(kiosk_id, 0) + 1
+            self._changed.notify_all()
+
+    def close(self):
+        """Send every waiting agent its answer now: the server is stopping."""
+        with self._changed:
+            self._closing = True
             self._changed.notify_all()
 
     def poll(self, kiosk_id, agent_id, state, detail, wait=0.0):
@@ -76,10 +83,10 @@ class PrintJobs:
             jobs = self._claim(kiosk_id, agent_id, state, detail, heartbeat)
             heartbeat = False
             remaining = deadline - time.monotonic()
-            if jobs or remaining <= 0:
+            if jobs or remaining <= 0 or self._closing:
                 return jobs
             with self._changed:
-                if self._generation.get(kiosk_id, 0) == seen:
+                if self._generation.get(kiosk_id, 0) == seen and not self._closing:
                     self._changed.wait(timeout=remaining)
 
     def _claim(self, kiosk_id, agent_id, state, detail, heartbeat):
