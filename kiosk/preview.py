@@ -4,6 +4,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from kiosk.escpos_reader import Line
 from kiosk.receipt import DOTS
+
 LINE = 24  # dots per line of normal text
 
 

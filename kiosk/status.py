@@ -7,8 +7,6 @@ the printer does not answer instead of pretending all is well.
 States: ``ok``, ``near_end``, ``out``, ``unknown`` (no answer, or a printer that cannot be asked).
 """
 
-import socket
-
 import usb.core
 from escpos.constants import RT_STATUS_PAPER
 from escpos.printer import Network, Serial, Usb
@@ -57,7 +55,7 @@ def read_reply(printer):
             return device.recv(16)
         device.timeout = STATUS_TIMEOUT_S
         return device.read(16)
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return b""
     finally:
         if isinstance(printer, Network):

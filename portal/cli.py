@@ -21,7 +21,7 @@ from portal import voices as voice_clips
 from portal.db import alembic_config
 from portal.domain import demo as demo_village
 from portal.domain import kiosks, users
-from portal.domain.errors import DomainError
+from portal.domain.errors import Conflict, DomainError
 from portal.domain.speech import counter_words
 from portal.domain.village import get_village
 from portal.housekeeping import run_once
@@ -248,16 +248,27 @@ URL_HELP = "Portal address as the kiosk's browser opens it (default: this machin
     type=click.Path(dir_okay=False),
     help="Write the device token to this file (0600) instead of printing it.",
 )
-def kiosk_add(name, url, token_file):
+@click.option(
+    "--exist-ok", is_flag=True, help="If the kiosk exists, give it a new device token (the old one stops working)."
+)
+def kiosk_add(name, url, token_file, exist_ok):
     """Register kiosk NAME: prints its device token (BALAI_KIOSK_TOKEN for its agent) and a
     one-time pairing link for its browser."""
     balai = load_balai()
+    now = balai.clock.now()
     try:
         with balai.db.write() as session:
-            _, token, code = kiosks.add_kiosk(session, name, balai.clock.now())
+            try:
+                _, token, code = kiosks.add_kiosk(session, name, now)
+                click.echo(f"Kiosk {name} added.")
+            except Conflict:
+                if not exist_ok:
+                    raise
+                kiosk = kiosks.get_kiosk(session, name)
+                token, code = kiosks.new_token(kiosk), kiosks.new_pairing(kiosk, now)
+                click.echo(f"Kiosk {name} exists: it has a new device token.")
     except DomainError as exc:
         raise domain_failure(exc) from None
-    click.echo(f"Kiosk {name} added.")
     if token_file:
         path = Path(token_file)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ class FakePrinter:
         self.status = status  # None: never answer
         self.received = bytearray()
         self._lock = threading.Lock()
-        self.asked = threading.Event()  # set on every status query
+        self.holding = threading.Event()  # set while a status answer is being held back
         self.answer = threading.Event()  # cleared: status queries wait until it is set
         self.answer.set()
         self._server = socket.create_server(("127.0.0.1", port))  # SO_REUSEADDR: restartable
@@ -48,8 +48,10 @@ class FakePrinter:
                     with self._lock:
                         self.received += chunk
                     if b"\x10\x04" in chunk:
-                        self.asked.set()
-                        self.answer.wait(timeout=30)
+                        if not self.answer.is_set():
+                            self.holding.set()
+                            self.answer.wait(timeout=30)
+                            self.holding.clear()
                         if self.status is not None:
                             connection.sendall(bytes([self.status]))
 

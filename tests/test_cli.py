@@ -89,3 +89,35 @@ def test_bad_setting_is_a_clear_error(cli, data_dir):
     result = cli("migrate")
     assert result.returncode != 0
     assert "BALAI_THREADS must be a whole number" in result.stderr and "Traceback" not in result.stderr
+
+
+def agent_poll_status(data_dir, token):
+    """The status of a kiosk agent's poll with ``token`` against this data directory."""
+    app = create_app(overrides=settings_for(data_dir))
+    body = {"agent": "a", "printer": {"state": "ok", "detail": ""}}
+    status = app.test_client().post("/api/v1/kiosk/poll", json=body, headers=bearer(token)).status_code
+    app.extensions["balai"].db.dispose()
+    return status
+
+
+def test_kiosk_add_prints_a_device_token_and_a_pairing_link(cli, data_dir):
+    result = cli("kiosk", "add", "Kiosk Aula", "--url", "http://192.168.1.2:8080")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.split("(BALAI_KIOSK_TOKEN): ")[1].split()[0]
+    assert token.startswith("balai_kiosk_") and agent_poll_status(data_dir, token) == 200
+    assert "http://192.168.1.2:8080/kiosk/pair/" in result.stdout
+    assert "already exists" in cli("kiosk", "add", "Kiosk Aula").stderr
+    link = cli("kiosk", "pair", "Kiosk Aula").stdout
+    assert "http://127.0.0.1:8080/kiosk/pair/" in link
+    assert "no kiosk" in cli("kiosk", "pair", "Kiosk Dapur").stderr
+
+
+def test_kiosk_token_file_and_a_new_token(cli, data_dir):
+    token_file = data_dir / "kiosk-token"
+    assert cli("kiosk", "add", "Kiosk Aula", "--token-file", str(token_file)).returncode == 0
+    first = token_file.read_text().strip()
+    assert token_file.stat().st_mode & 0o777 == 0o600 and first not in cli("kiosk", "pair", "Kiosk Aula").stdout
+    again = cli("kiosk", "add", "Kiosk Aula", "--token-file", str(token_file), "--exist-ok")
+    assert again.returncode == 0 and "new device token" in again.stdout
+    assert agent_poll_status(data_dir, first) == 401
+    assert agent_poll_status(data_dir, token_file.read_text().strip()) == 200

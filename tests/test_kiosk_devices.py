@@ -1,7 +1,6 @@
 """Registered kiosks: pairing a browser, device tokens, print jobs and what the console and the
 kiosk screen say about the printer (the agent's side is in test_agent.py)."""
 
-
 import pytest
 
 from portal.domain import kiosks

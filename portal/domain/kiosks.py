@@ -36,12 +36,20 @@ def add_kiosk(session, name, now):
         raise DomainError("bad_kiosk_name")
     if session.scalar(select(Kiosk).where(Kiosk.name == name)):
         raise Conflict("kiosk_exists", name=name)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    kiosk = Kiosk(name=name, token_hash=token_hash(token), created_at=now)
+    kiosk = Kiosk(name=name, token_hash="", created_at=now)
+    token = new_token(kiosk)
     session.add(kiosk)
     code = new_pairing(kiosk, now)
     session.flush()
     return kiosk, token, code
+
+
+def new_token(kiosk):
+    """Give the kiosk a new device token (returned in plain text this once); the old one stops
+    working."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    kiosk.token_hash = token_hash(token)
+    return token
 
 
 def job_row(kiosk_id, ticket_id, lang, now, reason="issued"):
