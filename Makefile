@@ -6,6 +6,7 @@ PIP     := .venv/bin/pip
 STAMP   := .venv/.installed
 MO      := portal/translations/id/LC_MESSAGES/messages.mo
 export BALAI_LISTEN ?= 127.0.0.1:8080
+DATA    := $(or $(BALAI_DATA_DIR),var)
 
 .PHONY: run test lint bench screenshots translations clean-venv
 
@@ -22,8 +23,13 @@ run: $(STAMP) $(MO)
 	$(PY) -m portal migrate
 	$(PY) -m portal demo
 	@$(PY) -m portal voices || echo "(No voice clips: install espeak-ng to hear the calls; the board uses the browser's speech meanwhile.)"
-	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@# The demo kiosk: a fresh device token for its agent each run, and a pairing link for the
+	@# browser you want to use as the kiosk screen. Receipts are pictures in $(DATA)/receipts.
+	$(PY) -m portal kiosk add "Kiosk Aula" --exist-ok --token-file $(DATA)/kiosk-token
+	@trap 'kill $$worker $$agent 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m portal worker & worker=$$!; \
+	BALAI_KIOSK_TOKEN=$$(cat $(DATA)/kiosk-token) BALAI_PRINTER=$${BALAI_PRINTER:-preview://$(DATA)/receipts} \
+	  $(PY) -m kiosk & agent=$$!; \
 	$(PY) -m portal serve
 
 test: $(STAMP) $(MO)
