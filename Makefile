@@ -43,6 +43,7 @@ lint: $(STAMP)
 bench: $(STAMP) $(MO)
 	bash tests/setup-system.sh
 	$(PY) bench/queue.py
+	$(PY) bench/printing.py
 
 # Refresh the README's screenshots from the browser tier.
 screenshots: $(STAMP) $(MO)
