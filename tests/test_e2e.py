@@ -14,6 +14,7 @@ import zxingcpp
 from PIL import Image
 
 from portal import voices
+from tests.agents import start_agent, stop
 from tests.conftest import bearer, need
 
 pytestmark = pytest.mark.e2e
@@ -100,13 +101,18 @@ def test_phone_without_javascript(browser, server):
     context.close()
 
 
-def test_official_runs_a_counter_and_the_board_follows(browser, server, queue, data_dir):
+def test_official_runs_a_counter_and_the_board_follows(browser, server, queue, data_dir, client, kiosk):
     """An official signs in and calls; the board (TV) shows the call without a reload and says
-    it: a chime, then "nomor antrean a dua, silakan menuju loket satu" from the voice clips."""
+    it: a chime, then "nomor antrean a dua, silakan menuju loket satu" from the voice clips.
+    On the way, the console shows the kiosk printer's paper and a receipt that may not have printed."""
     need(shutil.which("espeak-ng"), "espeak-ng is not installed (tests/setup-system.sh installs it as root)")
     voices.render(data_dir / "voices", voices.words_to_render(["loket", "satu", "dua", "tiga"]))
     queue.issue("surat")
     queue.issue("surat", priority=True)
+    client.post("/api/v1/tickets", json={"service": "konsultasi"}, headers=bearer(kiosk[1]))
+    body = {"agent": "a", "printer": {"state": "near_end", "detail": "status byte 0x1e"}}
+    job = client.post("/api/v1/kiosk/poll", json=body, headers=bearer(kiosk[1])).get_json()["jobs"][0]
+    client.post(f"/api/v1/kiosk/jobs/{job['id']}", json={"outcome": "uncertain"}, headers=bearer(kiosk[1]))
     tv = browser.new_context(viewport={"width": 1920, "height": 1080}, bypass_csp=True)  # for the spy
     tv.add_init_script(PLAY_SPY)
     board = tv.new_page()
@@ -118,6 +124,8 @@ def test_official_runs_a_counter_and_the_board_follows(browser, server, queue, d
     page.fill("input[name=username]", "operator")
     page.fill("input[name=password]", "demo-operator")
     page.click("button[type=submit]")
+    assert "Kertas hampir habis" in page.inner_text("#printers")
+    shot(page, "console-index")
     page.click("text=Loket 1")
     page.click("button:has-text('Panggil berikutnya')")
     assert page.locator(".current .number").inner_text() == "A-002"  # priority first
@@ -144,23 +152,55 @@ def too_small(page, selector, minimum):
 
 
 @pytest.mark.parametrize("width,height", KIOSK_SIZES, ids=lambda v: str(v))
-def test_kiosk_takes_a_priority_number_by_touch(browser, server, width, height):
-    """Tap a service, read its requirements, one tap for priority, and the number is shown."""
-    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
+def test_kiosk_takes_a_priority_number_by_touch(browser, server, kiosk, tmp_path, width, height):
+    """Pair the screen, tap a service, read its requirements, one tap for priority: the number
+    is shown, the receipt comes out of the (preview) printer and the screen says so."""
+    agent = start_agent(server, kiosk[1], f"preview://{tmp_path}/receipts", tmp_path / "agent")
+    try:
+        context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
+        page = context.new_page()
+        page.goto(f"{server}/kiosk/pair/{kiosk[2]}")
+        page.tap("button:has-text('Pasangkan layar ini')")
+        page.wait_for_url(server + "/kiosk/")
+        assert too_small(page, ".kiosk-button, .top a", 72) == []
+        shot(page, f"kiosk-start-{width}x{height}")
+        page.tap("a[href='/kiosk/service/kependudukan']")
+        assert "Akta kelahiran" in page.inner_text("main")
+        assert too_small(page, ".kiosk-button", 72) == []
+        shot(page, f"kiosk-service-{width}x{height}")
+        page.tap("button:has-text('Prioritas')")
+        page.wait_for_url("**/kiosk/ticket/*")
+        assert page.locator(".number").inner_text().startswith("B-")
+        qr = Image.open(io.BytesIO(page.locator("svg.qr").screenshot()))
+        assert [r.text for r in zxingcpp.read_barcodes(qr)] == [server + page.url.split("/kiosk")[1]]
+        page.wait_for_selector("[data-receipt=printed]", timeout=15_000)  # kiosk.js followed the receipt
+        shot(page, f"kiosk-ticket-{width}x{height}")
+        context.close()
+    finally:
+        stop(agent)
+    receipt = sorted((tmp_path / "receipts").glob("*.png"))
+    assert len(receipt) == 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(receipt[0], SHOTS / f"receipt-{width}x{height}.png")
+
+
+def test_kiosk_keeps_the_number_when_the_printer_is_out_of_paper(browser, server, kiosk, client):
+    """The agent reports paper out: the screen still shows the number, says what happened, and
+    offers the QR code instead of paper."""
+    body = {"agent": "a", "printer": {"state": "out", "detail": "status byte 0x72"}}
+    client.post("/api/v1/kiosk/poll", json=body, headers=bearer(kiosk[1]))
+    context = browser.new_context(viewport={"width": 1024, "height": 600}, has_touch=True)
     page = context.new_page()
-    page.goto(server + "/kiosk/")
-    assert too_small(page, ".kiosk-button, .top a", 72) == []
-    shot(page, f"kiosk-start-{width}x{height}")
-    page.tap("a[href='/kiosk/service/kependudukan']")
-    assert "Akta kelahiran" in page.inner_text("main")
-    assert too_small(page, ".kiosk-button", 72) == []
-    shot(page, f"kiosk-service-{width}x{height}")
-    page.tap("button:has-text('Prioritas')")
+    page.goto(f"{server}/kiosk/pair/{kiosk[2]}")
+    page.tap("button:has-text('Pasangkan layar ini')")
+    page.wait_for_url(server + "/kiosk/")
+    assert "Kertas habis" in page.inner_text(".printer-note")
+    page.tap("a[href='/kiosk/service/surat']")
+    page.tap("button:has-text('Ambil nomor A')")
     page.wait_for_url("**/kiosk/ticket/*")
-    assert page.locator(".number").inner_text().startswith("B-")
-    qr = Image.open(io.BytesIO(page.locator("svg.qr").screenshot()))
-    assert [r.text for r in zxingcpp.read_barcodes(qr)] == [server + page.url.split("/kiosk")[1]]
-    shot(page, f"kiosk-ticket-{width}x{height}")
+    assert page.locator(".number").inner_text() == "A-001"
+    assert "Kertas printer habis" in page.inner_text("[data-receipt]")
+    shot(page, "kiosk-printer-out-1024x600")
     context.close()
 
 

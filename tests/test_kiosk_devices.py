@@ -187,3 +187,15 @@ def test_reprint_api_refuses_finished_tickets(client, token, queue, kiosk):
     assert refused.status_code == 422 and refused.get_json()["error"] == "reprint_finished"
     listed = client.get("/api/v1/kiosks", headers=bearer(token)).get_json()
     assert listed[0]["name"] == "Kiosk Aula" and listed[0]["printer"] == "never"
+
+
+def test_the_receipt_fragment_follows_the_job(client, kiosk):
+    _, token, code = kiosk
+    pair(client, code)
+    agent_poll(client, token)
+    page = take(client).headers["Location"]
+    assert 'data-receipt="printing"' in client.get(page + "/printing").get_data(as_text=True)
+    job = agent_poll(client, token).get_json()["jobs"][0]
+    client.post(f"/api/v1/kiosk/jobs/{job['id']}", json={"outcome": "printed"}, headers=bearer(token))
+    assert 'data-receipt="printed"' in client.get(page + "/printing").get_data(as_text=True)
+    assert client.get("/kiosk/ticket/nope/printing").status_code == 404
