@@ -1,6 +1,5 @@
 """``python -m kiosk``: run the kiosk agent (BALAI_PORTAL_URL, BALAI_KIOSK_TOKEN, BALAI_PRINTER)."""
 
-import hashlib
 import logging
 import os
 import signal
@@ -31,9 +30,10 @@ def main():
         target = open_printer(printer_url)
     except PrinterURLError as exc:
         sys.exit(f"kiosk agent: BALAI_PRINTER: {exc}")
-    kiosk_key = hashlib.sha256(token.encode()).hexdigest()[:16]
     try:
-        journal = Journal(os.path.join(settings["BALAI_DATA_DIR"], "print-journal.sqlite3"), kiosk_key)
+        journal = Journal(
+            os.path.join(settings["BALAI_DATA_DIR"], "print-journal.sqlite3"), settings["BALAI_PORTAL_URL"]
+        )
     except JournalBusy as exc:
         sys.exit(f"kiosk agent: {exc}")
     stop = threading.Event()

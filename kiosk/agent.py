@@ -40,6 +40,11 @@ class Held(Exception):
         self.state, self.detail = state, detail
 
 
+def one_line(error):
+    """An exception as a short single line for the console."""
+    return " ".join(str(error).split())[:200] or type(error).__name__
+
+
 def render(receipt, target):
     """The ESC/POS bytes of a receipt (a job's ``receipt`` dict) for ``target``'s printer."""
     dummy = Dummy(profile=target.profile) if target.profile else Dummy()
@@ -63,29 +68,38 @@ class Agent:
         self.printing = False  # bytes are going to the printer: a stop waits for them
 
     def run(self, stop):
-        """Work until ``stop`` (a threading.Event) is set; a signal handler may raise Stopped."""
+        """Work until ``stop`` (a threading.Event) is set; a signal handler may raise Stopped.
+        Nothing but a refused token ends it: any other failure is logged and tried again later."""
         log.info("kiosk agent %s printing to %s", self.agent_id, type(self.target.printer).__name__)
         while not stop.is_set():
             try:
-                pending = self.step()
+                pending = self.step(stop)
             except TokenRefused:
                 raise
             except PortalError as exc:
                 log.warning("%s", exc)
                 self.back_off()
                 pending = True
+            except Exception:  # a bug or a surprise from a driver: keep the kiosk printing
+                log.exception("kiosk agent round failed; trying again")
+                self.back_off()
+                pending = True
             if pending:
                 stop.wait(max(0.0, min(self.retry_at, self.next_check) - time.monotonic()))
 
-    def step(self):
-        """One round: check the printer when due, poll, print. Returns whether jobs still wait."""
+    def step(self, stop=None):
+        """One round: check the printer when due, poll, print. Returns whether to pause before
+        the next round (jobs wait for the printer, or a pause after a failure is not over)."""
         if time.monotonic() >= self.next_check:
             self.check_printer()
         waiting = time.monotonic() < self.retry_at
         jobs = self.portal.poll(self.agent_id, self.state, self.detail, 0 if waiting else HEARTBEAT_S)
+        self.journal.keep_only(jobs)
+        if waiting:
+            return True
         for job in jobs:
-            if time.monotonic() < self.retry_at:
-                return True
+            if stop is not None and stop.is_set():
+                return False
             try:
                 self.handle(job)
             except Held as held:
@@ -113,12 +127,12 @@ class Agent:
             finally:
                 printer.close()
         except Exception as exc:  # any failure to reach a printer (socket, USB, serial, file)
-            self.state, self.detail = "unreachable", str(exc).replace("\n", " ")[:200]
+            self.state, self.detail = "unreachable", one_line(exc)
 
     def handle(self, job):
         """Print one job unless the journal says it already went out, then report it."""
         number = job["receipt"]["number"]
-        noted = self.journal.state(job["id"])
+        noted = self.journal.state(job)
         if noted == "sending":
             self.report(job, "uncertain", "the agent stopped while sending this receipt")
             log.warning("receipt %s may be incomplete (agent stopped mid-print): reported", number)
@@ -135,32 +149,40 @@ class Agent:
         try:
             printer.open()
         except Exception as exc:  # nothing was sent: safe to try again
-            raise Held("unreachable", str(exc).replace("\n", " ")[:200]) from None
+            raise Held("unreachable", one_line(exc)) from None
+        closed = False
         try:
             if self.state != "unknown":  # a printer that did not answer is not kept waiting for
-                self.state, self.detail = paper_state(printer)
+                try:
+                    self.state, self.detail = paper_state(printer)
+                except Exception as exc:  # the status query failed: nothing was printed yet
+                    raise Held("unreachable", one_line(exc)) from None
             if self.state == "out":
                 raise Held("out", "out of paper")
             self.printing = True
             try:
-                self.journal.note(job["id"], "sending")
+                self.journal.note(job, "sending")
                 printer._raw(data)
+                closed = True
+                printer.close()  # CUPS and preview printers send the receipt only here
             except Exception as exc:  # part of the receipt may be on paper: never resend it
                 self.printing = False
-                self.report(job, "uncertain", f"printing failed midway: {exc}")
-                raise Held("unreachable", str(exc)[:200]) from None
-            self.journal.note(job["id"], "sent")
+                self.report(job, "uncertain", f"printing failed midway: {one_line(exc)}")
+                raise Held("unreachable", one_line(exc)) from None
+            self.journal.note(job, "sent")
             self.printing = False
         finally:
-            try:
-                printer.close()
-            except Exception as exc:  # the receipt is out (or noted uncertain) either way
-                log.warning("closing the printer: %s", exc)
+            if not closed:
+                try:
+                    printer.close()
+                except Exception as exc:  # nothing was sent on this connection
+                    log.warning("closing the printer: %s", exc)
 
     def report(self, job, outcome, detail=""):
         """Tell the portal how a job ended, then drop its journal note."""
         try:
             self.portal.finish(job["id"], outcome, detail)
-        except NotKnown:
-            log.warning("the portal no longer knows job %s; forgetting it", job["id"])
-        self.journal.forget(job["id"])
+        except NotKnown:  # the note stays until a poll shows the job is gone (Journal.keep_only)
+            log.warning("the portal does not know job %s", job["id"])
+            return
+        self.journal.forget(job)

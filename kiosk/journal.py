@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (kiosk TEXT, job INTEGER, state TEXT, PRIMARY KEY (kiosk, job));
+CREATE TABLE IF NOT EXISTS notes (portal TEXT, job INTEGER, ticket TEXT, state TEXT, PRIMARY KEY (portal, job));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
@@ -23,9 +23,11 @@ class JournalBusy(RuntimeError):
 
 
 class Journal:
-    """Print notes for one kiosk (``kiosk`` is a key derived from its token) in ``path``."""
+    """Print notes, in ``path``, for the jobs of the portal at ``portal`` (its URL: a job is
+    known by the portal's job id and its ticket's id, which a restored database cannot reuse
+    together)."""
 
-    def __init__(self, path, kiosk):
+    def __init__(self, path, portal):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = open(self.path.with_suffix(".lock"), "a")  # noqa: SIM115 (held for the agent's life)
@@ -34,8 +36,8 @@ class Journal:
         except BlockingIOError:
             self._lock.close()
             raise JournalBusy(f"another kiosk agent is running with {self.path}") from None
-        self.kiosk = kiosk
-        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.portal = portal
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)  # one agent thread uses it
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
 
@@ -50,17 +52,30 @@ class Journal:
         return value
 
     def state(self, job):
-        """``sending``, ``sent`` or None for a job of this kiosk."""
-        row = self.db.execute("SELECT state FROM jobs WHERE kiosk = ? AND job = ?", (self.kiosk, job)).fetchone()
+        """``sending``, ``sent`` or None for a job (a dict with ``id`` and ``ticket``)."""
+        row = self.db.execute(
+            "SELECT state FROM notes WHERE portal = ? AND job = ? AND ticket = ?",
+            (self.portal, job["id"], job["ticket"]),
+        ).fetchone()
         return row[0] if row else None
 
     def note(self, job, state):
         """Record (durably) that a job is being sent, or was sent."""
-        self.db.execute("INSERT OR REPLACE INTO jobs (kiosk, job, state) VALUES (?, ?, ?)", (self.kiosk, job, state))
+        self.db.execute(
+            "INSERT OR REPLACE INTO notes (portal, job, ticket, state) VALUES (?, ?, ?, ?)",
+            (self.portal, job["id"], job["ticket"], state),
+        )
 
     def forget(self, job):
         """The portal knows how the job ended: the note is no longer needed."""
-        self.db.execute("DELETE FROM jobs WHERE kiosk = ? AND job = ?", (self.kiosk, job))
+        self.db.execute("DELETE FROM notes WHERE portal = ? AND job = ?", (self.portal, job["id"]))
+
+    def keep_only(self, jobs):
+        """Drop the notes of jobs the portal no longer hands out (ended, or given to another
+        agent): ``jobs`` is everything a successful poll returned."""
+        held = [job["id"] for job in jobs]
+        marks = ",".join("?" * len(held))
+        self.db.execute(f"DELETE FROM notes WHERE portal = ? AND job NOT IN ({marks})", (self.portal, *held))
 
     def close(self):
         """Release the journal (and its lock)."""

@@ -30,7 +30,11 @@ class PortalClient:
     def poll(self, agent, state, detail, wait):
         """Heartbeat, and the jobs this agent holds (waiting up to ``wait`` s for new ones)."""
         payload = {"agent": agent, "printer": {"state": state, "detail": detail}, "wait": wait}
-        return self._post("/api/v1/kiosk/poll", payload, wait + TIMEOUT_S)["jobs"]
+        reply = self._post("/api/v1/kiosk/poll", payload, wait + TIMEOUT_S)
+        jobs = reply.get("jobs") if isinstance(reply, dict) else None
+        if not isinstance(jobs, list):
+            raise PortalError(f"{self.base_url} answered the poll with something that is not a job list")
+        return jobs
 
     def finish(self, job, outcome, detail=""):
         """Report a job ``printed`` or ``uncertain``."""

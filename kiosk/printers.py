@@ -17,6 +17,7 @@ none for serial writes or device files, so those two are subclassed here.
 
 import os
 import select
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,20 @@ class Preview(Dummy):
         stem.with_suffix(".bin").write_bytes(data)
         render(read(data), self.width).save(stem.with_suffix(".png"))
         self.clear()
+
+
+class ClosingNetwork(Network):
+    """A network printer whose failed connections are closed (python-escpos drops the socket of
+    a failed connect unclosed, one file descriptor per attempt while a printer is off)."""
+
+    def open(self, raise_not_found=True):
+        if self._device:
+            self.close()
+        try:
+            self.device = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        except OSError as exc:
+            self.device = None
+            raise DeviceNotFoundError(f"Could not open socket for {self.host}:{self.port}: {exc}") from exc
 
 
 class TimedSerial(Serial):
@@ -124,7 +139,7 @@ def open_printer(url):
     if scheme == "tcp":
         if not parts.hostname:
             raise PrinterURLError(f"{url}: a network printer needs a host, e.g. tcp://192.168.1.50:9100")
-        printer = Network(parts.hostname, parts.port or 9100, timeout=TIMEOUT_S, **options)
+        printer = ClosingNetwork(parts.hostname, parts.port or 9100, timeout=TIMEOUT_S, **options)
     elif scheme == "usb":
         try:
             vendor, product = (int(part, 16) for part in parts.netloc.split(":"))

@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from waitress import wasyncore
 
 from portal import create_app, make_balai
 from portal.clock import FakeClock
@@ -169,3 +170,5 @@ def server(app):
     instance.task_dispatcher.shutdown(timeout=5)  # workers finish first: no write to a closed socket
     instance.close()
     thread.join(timeout=5)
+    # Connections still open (a kiosk agent's long poll when it was stopped) are closed too.
+    wasyncore.close_all(instance._map, ignore_all=True)

@@ -1,8 +1,10 @@
 """The kiosk agent for real: ``python -m kiosk`` polling a real waitress server and printing to a
 fake network printer on 127.0.0.1, whose bytes are read back (text, sizes, cut, the QR decoded)."""
 
-import hashlib
 import os
+import socket
+import struct
+import threading
 
 import pytest
 import serial
@@ -88,8 +90,8 @@ def test_out_of_paper_holds_the_receipt_until_paper_is_back(client, kiosk, print
     wait_for(lambda: balai.printing.for_ticket(page.rsplit("/", 1)[1]) == "printed", what="the acknowledgement")
 
 
-def journal_for(tmp_path, token):
-    return Journal(tmp_path / "journal.sqlite3", hashlib.sha256(token.encode()).hexdigest()[:16])
+def journal_for(tmp_path, portal="http://127.0.0.1:8080"):
+    return Journal(tmp_path / "journal.sqlite3", portal)
 
 
 def test_the_journal_decides_after_a_crash(server, client, kiosk, printer, tmp_path, balai):
@@ -98,17 +100,19 @@ def test_the_journal_decides_after_a_crash(server, client, kiosk, printer, tmp_p
     _, token, _ = kiosk
     for service in ("surat", "nikah"):
         client.post("/api/v1/tickets", json={"service": service}, headers=bearer(token))
-    journal = journal_for(tmp_path, token)
+    journal = journal_for(tmp_path, server)
     portal = PortalClient(server, token)
     first, second = portal.poll(journal.agent_id(), "ok", "", 0)
-    journal.note(first["id"], "sent")
-    journal.note(second["id"], "sending")
+    journal.note(first, "sent")
+    journal.note(second, "sending")
+    journal.note({"id": 999, "ticket": "gone"}, "sent")  # a job the portal no longer hands out
     agent = Agent(portal, open_printer(f"tcp://127.0.0.1:{printer.address[1]}"), journal)
     assert agent.step() is False
     assert printer.numbers() == []
     assert balai.printing.for_ticket(first["ticket"]) == "printed"
     assert balai.printing.for_ticket(second["ticket"]) == "uncertain"
-    assert journal.state(first["id"]) is None and journal.state(second["id"]) is None
+    assert journal.state(first) is None and journal.state(second) is None
+    assert journal.state({"id": 999, "ticket": "gone"}) is None
     balai.printing.reprint(second["ticket"])
     agent.step()
     assert printer.numbers() == ["C-001"]
@@ -116,9 +120,9 @@ def test_the_journal_decides_after_a_crash(server, client, kiosk, printer, tmp_p
 
 
 def test_one_journal_one_agent(tmp_path, kiosk):
-    journal = journal_for(tmp_path, kiosk[1])
+    journal = journal_for(tmp_path)
     with pytest.raises(JournalBusy):
-        journal_for(tmp_path, kiosk[1])
+        journal_for(tmp_path)
     journal.close()
 
 
@@ -164,3 +168,40 @@ def test_agent_stops_cleanly_on_sigterm(agent, tmp_path):
     wait_for(lambda: "printer tcp://" in (tmp_path / "agent" / "agent.log").read_text(), what="the agent to start")
     stop(agent)
     assert agent.returncode == 0
+
+
+def test_a_printer_that_drops_the_line_does_not_stop_the_agent(server, client, kiosk, tmp_path, balai):
+    """Every connection is reset at once (a printer rebooting): the receipt waits, the agent
+    keeps running and says the printer is unreachable."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    closing = threading.Event()
+
+    def reset_everything():
+        while not closing.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            connection.close()
+
+    resetter = threading.Thread(target=reset_everything)
+    resetter.start()
+    ticket = client.post("/api/v1/tickets", json={"service": "surat"}, headers=bearer(kiosk[1])).get_json()
+    journal = journal_for(tmp_path, server)
+    agent = Agent(PortalClient(server, kiosk[1]), open_printer(f"tcp://127.0.0.1:{listener.getsockname()[1]}"), journal)
+    stop = threading.Event()
+    runner = threading.Thread(target=agent.run, args=(stop,))
+    runner.start()
+    try:
+        wait_for(lambda: agent.failures >= 2, what="two failed attempts")
+        assert runner.is_alive() and agent.state == "unreachable"
+        assert balai.printing.for_ticket(ticket["id"]) in ("printing", "unreachable")
+    finally:
+        stop.set()
+        closing.set()
+        runner.join(timeout=20)
+        resetter.join(timeout=5)
+        listener.close()
+        journal.close()

@@ -15,8 +15,8 @@ def take(client, service="surat", **kwargs):
     return client.post("/kiosk/take", data={"service": service}, **kwargs)
 
 
-def agent_poll(client, token, state="ok", agent="agent-1", **extra):
-    body = {"agent": agent, "printer": {"state": state, "detail": ""}, "wait": 0, **extra}
+def agent_poll(client, token, state="ok", agent="agent-1"):
+    body = {"agent": agent, "printer": {"state": state, "detail": ""}, "wait": 0}
     return client.post("/api/v1/kiosk/poll", json=body, headers=bearer(token))
 
 
@@ -83,6 +83,23 @@ def test_agent_calls_need_a_device_token(client, token, kiosk):
     assert agent_poll(client, "balai_kiosk_nope").status_code == 401
     assert client.post("/api/v1/kiosk/poll", json={}).status_code == 401
     assert agent_poll(client, kiosk[1], state="on fire").status_code == 400
+    not_a_number = b'{"agent": "a", "printer": {"state": "ok"}, "wait": NaN}'
+    headers = {**bearer(kiosk[1]), "Content-Type": "application/json"}
+    assert client.post("/api/v1/kiosk/poll", data=not_a_number, headers=headers).status_code == 400
+    odd = {"agent": "a", "printer": {"state": "unreachable", "detail": "\ud800 /dev/usb/lp\udcff"}}
+    assert client.post("/api/v1/kiosk/poll", json=odd, headers=bearer(kiosk[1])).status_code == 200
+
+
+def test_a_kiosk_identity_means_nothing_on_the_hotspot(client, kiosk, balai):
+    _, token, code = kiosk
+    pair(client, code)
+    hotspot = {"REMOTE_ADDR": HOTSPOT_ADDRESS}
+    for _ in range(2):
+        assert take(client, environ_base=hotspot).status_code == 303
+    assert take(client, environ_base=hotspot).status_code == 422  # limited like any phone
+    body = {"agent": "a", "printer": {"state": "ok"}}
+    assert client.post("/api/v1/kiosk/poll", json=body, headers=bearer(token), environ_base=hotspot).status_code == 401
+    assert agent_poll(client, token).get_json()["jobs"] == []
 
 
 def test_outcomes_are_idempotent_and_printed_wins(client, kiosk, balai):
@@ -174,7 +191,12 @@ def test_console_reprints_by_number_and_settles_uncertain_receipts(app, client, 
     reprint = agent_poll(client, token).get_json()["jobs"]
     assert [(j["reason"], j["receipt"]["number"]) for j in reprint] == [("reprint", "A-001")]
     official.post("/admin/reprint", data={"number": "a1", "kiosk": kiosk_id, "csrf_token": csrf})
-    assert len(agent_poll(client, token).get_json()["jobs"]) == 2
+    assert len(agent_poll(client, token).get_json()["jobs"]) == 1  # the same receipt is still on its way
+    client.post(f"/api/v1/kiosk/jobs/{reprint[0]['id']}", json={"outcome": "printed"}, headers=bearer(token))
+    official.post("/admin/reprint", data={"number": "a1", "kiosk": kiosk_id, "csrf_token": csrf})
+    assert [j["reason"] for j in agent_poll(client, token).get_json()["jobs"]] == ["reprint"]
+    long_number = official.post("/admin/reprint", data={"number": "A" + "9" * 5000, "csrf_token": csrf})
+    assert long_number.status_code == 303
     refused = official.post("/admin/reprint", data={"number": "Z-9", "kiosk": kiosk_id, "csrf_token": csrf})
     assert "Tidak ada nomor Z-9 hari ini" in official.get(refused.headers["Location"]).get_data(as_text=True)
 

@@ -43,7 +43,7 @@ MAX_WAIT_S = 25  # longest poll a kiosk agent may hold (it holds one server thre
 def normal_number(text):
     """A ticket number as typed (``a12``, ``A 012``) in its stored form (``A-012``), or the text
     unchanged when it does not look like one."""
-    compact = text.strip().upper().replace(" ", "").replace("-", "")
+    compact = text.strip()[:12].upper().replace(" ", "").replace("-", "")
     prefix = compact.rstrip("0123456789")
     digits = compact[len(prefix) :]
     return f"{prefix}-{int(digits):03d}" if prefix and digits else text.strip()
@@ -121,7 +121,7 @@ class PrintJobs:
         for job in jobs:
             ticket = self.queue.ticket(job.ticket_id)
             if ticket["status"] not in ACTIVE:
-                self._set(job.id, "dropped", f"ticket {ticket['status']}")
+                self._drop(job.id, f"ticket {ticket['status']}")
                 continue
             views.append(
                 {
@@ -135,13 +135,13 @@ class PrintJobs:
             )
         return views
 
-    def _set(self, job_id, status, detail):
-        """Record a job's outcome."""
+    def _drop(self, job_id, detail):
+        """Give up a claimed job whose ticket has ended (unless an outcome came in meanwhile)."""
         with self.db.write() as session:
             session.execute(
                 update(PrintJob)
-                .where(PrintJob.id == job_id)
-                .values(status=status, detail=detail[:200], finished_at=self.clock.now())
+                .where(PrintJob.id == job_id, PrintJob.status == "claimed")
+                .values(status="dropped", detail=detail[:200], finished_at=self.clock.now())
             )
 
     def finish(self, kiosk_id, job_id, outcome, detail=""):
@@ -165,7 +165,8 @@ class PrintJobs:
 
     def reprint(self, ticket_id, kiosk_id=None, lang="id"):
         """Queue the receipt of an active ticket again, on ``kiosk_id`` or else on the kiosk that
-        printed it last (or the only kiosk). Returns the new job's id."""
+        printed it last (or the only kiosk). Returns the new job's id, or that of a receipt of the
+        ticket still waiting to print there (which the reprint would only double)."""
         ticket = self.queue.ticket(ticket_id)
         if ticket["status"] not in ACTIVE:
             raise Refused("reprint_finished", number=ticket["number"])
@@ -179,12 +180,23 @@ class PrintJobs:
                 kiosk_id = only[0] if len(only) == 1 else None
             if kiosk_id is None or session.get(Kiosk, kiosk_id) is None:
                 raise Refused("no_kiosk_printer")
-            # The new job answers any doubt about the ticket's earlier receipts.
+            # The reprint answers any doubt about the ticket's earlier receipts.
             session.execute(
                 update(PrintJob)
                 .where(PrintJob.ticket_id == ticket_id, PrintJob.status == "uncertain")
                 .values(status="reprinted")
             )
+            # A receipt of this ticket still on its way (a double tap, two officials, a printer
+            # out of paper) is the reprint: one more would come out too.
+            waiting = session.scalar(
+                select(PrintJob.id).where(
+                    PrintJob.ticket_id == ticket_id,
+                    PrintJob.kiosk_id == kiosk_id,
+                    PrintJob.status.in_(("queued", "claimed")),
+                )
+            )
+            if waiting is not None:
+                return waiting
             job = PrintJob(**kiosks.job_row(kiosk_id, ticket_id, lang, self.clock.now(), reason="reprint"))
             session.add(job)
             session.flush()

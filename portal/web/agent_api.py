@@ -5,6 +5,7 @@ A poll doubles as the heartbeat that carries the printer's state, and may wait a
 work (a long poll: one server thread per kiosk, bounded by ``printing.MAX_WAIT_S``).
 """
 
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -28,12 +29,13 @@ def poll():
     data = json_body()
     agent = text_field(data, "agent")[:40]
     printer = data.get("printer")
-    if not isinstance(printer, dict) or not isinstance(printer.get("detail", ""), str):
+    if not isinstance(printer, dict):
         raise DomainError("bad_field", field="printer")
     wait = data.get("wait", 0)
-    if not isinstance(wait, int | float) or isinstance(wait, bool):
+    if not isinstance(wait, int | float) or isinstance(wait, bool) or not math.isfinite(wait):
         raise DomainError("bad_field", field="wait")
-    jobs = balai().printing.poll(kiosk["id"], agent, printer.get("state"), printer.get("detail", ""), wait)
+    detail = storable(printer.get("detail", ""), "printer.detail")
+    jobs = balai().printing.poll(kiosk["id"], agent, printer.get("state"), detail, wait)
     return jsonify({"kiosk": kiosk["name"], "jobs": [job_payload(job) for job in jobs]})
 
 
@@ -42,10 +44,16 @@ def finish(job_id):
     """How a job went: ``{"outcome": "printed" | "uncertain", "detail": TEXT}``."""
     kiosk = kiosk_agent()
     data = json_body()
-    detail = data.get("detail", "")
-    if not isinstance(detail, str):
-        raise DomainError("bad_field", field="detail")
+    detail = storable(data.get("detail", ""), "detail")
     return jsonify(balai().printing.finish(kiosk["id"], job_id, text_field(data, "outcome"), detail))
+
+
+def storable(value, field):
+    """A free-text note from an agent (an exception's message, say) as text SQLite can store:
+    anything unencodable is replaced, not refused, so a strange message never stops a kiosk."""
+    if not isinstance(value, str):
+        raise DomainError("bad_field", field=field)
+    return value[:200].encode("utf-8", "replace").decode("utf-8")
 
 
 def job_payload(job):

@@ -5,19 +5,23 @@ from flask import abort, g, request
 
 from portal.domain import kiosks
 from portal.web.auth import balai, bearer_token
-from portal.web.security import secure_cookies
+from portal.web.security import on_hotspot, secure_cookies
 
 COOKIE = "balai_kiosk"
 COOKIE_YEARS = 10  # a kiosk stays paired until it is paired again
 
 
 def current_kiosk():
-    """The kiosk making this request (id and name), or None. Cached per request."""
+    """The kiosk making this request (id and name), or None. Cached per request.
+
+    Never on the hotspot: kiosks stand on the hall's own network, and a phone that carried a
+    kiosk cookie or token onto the hotspot stays a phone (limited, and printing nothing).
+    """
     if "kiosk" not in g:
         g.kiosk = None
         token = bearer_token()
         secret = request.cookies.get(COOKIE)
-        if token or secret:
+        if (token or secret) and not on_hotspot():
             with balai().db.read() as session:
                 kiosk = kiosks.by_token(session, token) if token else kiosks.by_browser(session, secret)
                 if kiosk is not None:
