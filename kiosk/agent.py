@@ -13,16 +13,19 @@ pause (BACKOFF_S); while the portal is unreachable, the agent keeps trying the s
 never dropped by the agent: only the portal ends it.
 """
 
+import io
 import logging
 import time
 
 from escpos.printer import Dummy
+from PIL import Image
 
 from kiosk.portal_client import NotKnown, PortalError, TokenRefused
 from kiosk.receipt import Receipt, print_receipt
 from kiosk.status import paper_state
 
 HEARTBEAT_S = 5
+LOGO_DOTS = {58: 160, 80: 200}  # the logo's largest side on the paper, in dots (203 dpi)
 BACKOFF_S = (1, 2, 4, 8, 15)  # pauses between attempts while the printer or portal is away
 log = logging.getLogger("balai.kiosk")
 
@@ -45,10 +48,12 @@ def one_line(error):
     return " ".join(str(error).split())[:200] or type(error).__name__
 
 
-def render(receipt, target):
-    """The ESC/POS bytes of a receipt (a job's ``receipt`` dict) for ``target``'s printer."""
+def render(receipt, target, logo=None):
+    """The ESC/POS bytes of a receipt (a job's ``receipt`` dict) for ``target``'s printer, with
+    ``logo`` (a PIL image) on top."""
     dummy = Dummy(profile=target.profile) if target.profile else Dummy()
-    fields = {**receipt, "lines": tuple(receipt.get("lines", ()))}
+    fields = {key: value for key, value in receipt.items() if key != "logo_url"}
+    fields |= {"lines": tuple(receipt.get("lines", ())), "logo": logo}
     print_receipt(dummy, Receipt(**fields), width=target.width, native_qr=target.native_qr)
     return dummy.output
 
@@ -66,6 +71,7 @@ class Agent:
         self.retry_at = 0.0
         self.next_check = 0.0
         self.printing = False  # bytes are going to the printer: a stop waits for them
+        self.logos = {}  # logo URL -> picture sized for the paper
 
     def run(self, stop):
         """Work until ``stop`` (a threading.Event) is set; a signal handler may raise Stopped.
@@ -144,7 +150,7 @@ class Agent:
 
     def send(self, job):
         """Send a job's bytes to the printer, noting before and after in the journal."""
-        data = render(job["receipt"], self.target)
+        data = render(job["receipt"], self.target, self.logo(job["receipt"].get("logo_url")))
         printer = self.target.printer
         try:
             printer.open()
@@ -177,6 +183,22 @@ class Agent:
                     printer.close()
                 except Exception as exc:  # nothing was sent on this connection
                     log.warning("closing the printer: %s", exc)
+
+    def logo(self, url):
+        """The village logo at ``url``, fetched once and sized for the paper; None when there is
+        none or it cannot be fetched now (the receipt is printed without it, never held back)."""
+        if not url:
+            return None
+        if url not in self.logos:
+            try:
+                picture = Image.open(io.BytesIO(self.portal.fetch(url))).convert("L")
+            except (PortalError, OSError, Image.DecompressionBombError) as exc:
+                log.warning("no logo on this receipt: %s", one_line(exc))
+                return None
+            side = LOGO_DOTS[self.target.width]
+            picture.thumbnail((side, side))
+            self.logos[url] = picture
+        return self.logos[url]
 
     def report(self, job, outcome, detail=""):
         """Tell the portal how a job ended, then drop its journal note."""

@@ -40,6 +40,15 @@ class PortalClient:
         """Report a job ``printed`` or ``uncertain``."""
         return self._post(f"/api/v1/kiosk/jobs/{job}", {"outcome": outcome, "detail": detail[:200]}, TIMEOUT_S)
 
+    def fetch(self, url):
+        """The bytes at ``url`` (on the portal: the village logo)."""
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+                return response.read()
+        except OSError as exc:  # HTTPError is an OSError too
+            raise PortalError(f"cannot fetch {url}: {exc}") from None
+
     def _post(self, path, payload, timeout):
         request = urllib.request.Request(
             self.base_url + path,

@@ -23,6 +23,7 @@ class Receipt:
     status_url: str
     lines: tuple[str, ...] = ()  # e.g. people ahead and the estimated wait
     footer: str = ""
+    logo: object = None  # the village's logo as a PIL image, printed on top when there is one
 
 
 def plain(text):
@@ -36,6 +37,8 @@ def print_receipt(printer, receipt, width=58, native_qr=False):
     ticket's page (an image by default: cheap 58 mm printers have no native QR), then cut."""
     columns = COLUMNS[width]
     know_paper_width(printer, width)
+    if receipt.logo is not None:
+        printer.image(receipt.logo, center=True)
     printer.set(align="center", bold=True, normal_textsize=True)
     printer.textln(plain(receipt.village)[:columns])
     printer.set(align="center", normal_textsize=True)

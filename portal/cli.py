@@ -7,6 +7,7 @@ a technician at the Pi's console knows what to do next.
 import getpass
 import logging
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ from portal.housekeeping import run_once
 from portal.models import Counter
 
 log = logging.getLogger("balai")
+DEMO_LOGO = Path(__file__).resolve().parent.parent / "static" / "img" / "demo-logo.png"
 
 
 def load_balai():
@@ -83,6 +85,8 @@ def demo():
         loaded = demo_village.is_empty(session)
         if loaded:
             demo_village.load(session, balai.clock.now())
+    if loaded and not Path(config.logo_path(balai.settings)).exists():
+        shutil.copy(DEMO_LOGO, config.logo_path(balai.settings))
     click.echo("Demo village loaded." if loaded else "The database already has a village; the demo was not loaded.")
     if loaded or is_demo(balai):
         click.echo("Console sign-in (demo only):")

@@ -190,3 +190,8 @@ def load(environ=None, overrides=None):
 def database_path(settings):
     """Where the SQLite database lives."""
     return os.path.join(settings["BALAI_DATA_DIR"], "balai.db")
+
+
+def logo_path(settings):
+    """Where the village's logo lives (a PNG; printed on receipts when it exists)."""
+    return os.path.join(settings["BALAI_DATA_DIR"], "logo.png")

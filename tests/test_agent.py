@@ -2,6 +2,7 @@
 fake network printer on 127.0.0.1, whose bytes are read back (text, sizes, cut, the QR decoded)."""
 
 import os
+import shutil
 import socket
 import struct
 import threading
@@ -14,6 +15,7 @@ from kiosk.agent import Agent
 from kiosk.journal import Journal, JournalBusy
 from kiosk.portal_client import PortalClient
 from kiosk.printers import TimedFile, TimedSerial, open_printer
+from portal.cli import DEMO_LOGO
 from tests.agents import start_agent, stop, wait_for
 from tests.conftest import bearer, login
 from tests.fake_printer import NEAR_END, OK, PAPER_OUT, FakePrinter
@@ -39,7 +41,8 @@ def paired(client, code):
     return client
 
 
-def test_a_kiosk_ticket_comes_out_on_paper(server, client, kiosk, printer, agent, balai):
+def test_a_kiosk_ticket_comes_out_on_paper(server, client, kiosk, printer, agent, balai, data_dir):
+    shutil.copy(DEMO_LOGO, data_dir / "logo.png")
     paired(client, kiosk[2])
     page = client.post("/kiosk/take", data={"service": "kependudukan"}).headers["Location"]
     ticket_id = page.rsplit("/", 1)[1]
@@ -47,8 +50,9 @@ def test_a_kiosk_ticket_comes_out_on_paper(server, client, kiosk, printer, agent
     paper = printer.paper()
     assert printer.numbers() == ["B-001"]
     assert "Desa Sukamaju" in paper.text and "Administrasi Kependudukan" in paper.text
-    codes = [hit.text for image in paper.images for hit in zxingcpp.read_barcodes(image)]
-    assert codes == [f"{server}/ticket/{ticket_id}"]  # BALAI_PUBLIC_URL unset: the portal's own address
+    logo, qr = paper.images  # the village logo on top, then the QR code
+    assert logo.height <= 160 and zxingcpp.read_barcodes(logo) == []
+    assert [hit.text for hit in zxingcpp.read_barcodes(qr)] == [f"{server}/ticket/{ticket_id}"]  # no BALAI_PUBLIC_URL
     wait_for(lambda: balai.printing.for_ticket(ticket_id) == "printed", what="the acknowledgement")
     assert "Struk Anda sudah dicetak" in client.get(page).get_data(as_text=True)
 

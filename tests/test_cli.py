@@ -121,3 +121,12 @@ def test_kiosk_token_file_and_a_new_token(cli, data_dir):
     assert again.returncode == 0 and "new device token" in again.stdout
     assert agent_poll_status(data_dir, first) == 401
     assert agent_poll_status(data_dir, token_file.read_text().strip()) == 200
+
+
+def test_demo_brings_its_logo(tmp_path):
+    env = {**os.environ, "BALAI_DATA_DIR": str(tmp_path), "BALAI_CONFIG": str(tmp_path / "none.conf")}
+    for command in ("migrate", "demo"):
+        subprocess.run(
+            [sys.executable, "-m", "portal", command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=60
+        )
+    assert (tmp_path / "logo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

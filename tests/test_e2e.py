@@ -14,6 +14,7 @@ import zxingcpp
 from PIL import Image
 
 from portal import voices
+from portal.cli import DEMO_LOGO
 from tests.agents import start_agent, stop
 from tests.conftest import bearer, need
 
@@ -152,9 +153,11 @@ def too_small(page, selector, minimum):
 
 
 @pytest.mark.parametrize("width,height", KIOSK_SIZES, ids=lambda v: str(v))
-def test_kiosk_takes_a_priority_number_by_touch(browser, server, kiosk, tmp_path, width, height):
+def test_kiosk_takes_a_priority_number_by_touch(browser, server, kiosk, tmp_path, data_dir, width, height):
     """Pair the screen, tap a service, read its requirements, one tap for priority: the number
-    is shown, the receipt comes out of the (preview) printer and the screen says so."""
+    is shown, the receipt (with the village logo) comes out of the (preview) printer and the
+    screen says so."""
+    shutil.copy(DEMO_LOGO, data_dir / "logo.png")
     agent = start_agent(server, kiosk[1], f"preview://{tmp_path}/receipts", tmp_path / "agent")
     try:
         context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)

@@ -1,8 +1,11 @@
 """Registered kiosks: pairing a browser, device tokens, print jobs and what the console and the
 kiosk screen say about the printer (the agent's side is in test_agent.py)."""
 
+import shutil
+
 import pytest
 
+from portal.cli import DEMO_LOGO
 from portal.domain import kiosks
 from tests.conftest import HOTSPOT_ADDRESS, bearer, csrf_from, login
 
@@ -67,6 +70,17 @@ def test_the_device_token_takes_tickets_with_a_receipt(client, kiosk):
     assert receipt["issued"] == "23/11/2026 09:00 WIB"
     assert receipt["status_url"].endswith(f"/ticket/{job['ticket']}")
     assert receipt["lines"][:2] == ["Prioritas", "Giliran Anda berikutnya"]
+
+
+def test_the_village_logo_is_offered_to_the_agent_when_there_is_one(client, kiosk, data_dir):
+    _, token, _ = kiosk
+    assert client.get("/village/logo.png").status_code == 404
+    client.post("/api/v1/tickets", json={"service": "surat"}, headers=bearer(token))
+    assert agent_poll(client, token).get_json()["jobs"][0]["receipt"]["logo_url"] is None
+    shutil.copy(DEMO_LOGO, data_dir / "logo.png")
+    with client.get("/village/logo.png") as response:
+        assert response.headers["Content-Type"] == "image/png"
+    assert agent_poll(client, token).get_json()["jobs"][0]["receipt"]["logo_url"] == "http://localhost/village/logo.png"
 
 
 def test_the_receipt_speaks_the_language_the_kiosk_showed(client, kiosk):

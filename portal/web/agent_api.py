@@ -9,13 +9,14 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, url_for
 from flask_babel import force_locale, gettext, ngettext
 
 from portal.domain.errors import DomainError
 from portal.web.api import json_body, text_field
 from portal.web.auth import balai
 from portal.web.devices import kiosk_agent
+from portal.web.public import logo_file
 from portal.web.tickets import status_url
 
 bp = Blueprint("agent", __name__, url_prefix="/api/v1/kiosk")
@@ -82,5 +83,6 @@ def job_payload(job):
             "status_url": status_url(ticket["id"]),
             "lines": ([gettext("Priority")] if ticket["priority"] else []) + [ahead, wait],
             "footer": footer,
+            "logo_url": url_for("public.logo", _external=True) if logo_file() else None,
         },
     }

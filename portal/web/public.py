@@ -5,8 +5,11 @@ the ticket page live. Public forms carry no CSRF token because the phone's sign-
 no cookies; a same-origin check refuses forms posted from other sites instead.
 """
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from pathlib import Path
 
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+
+from portal.config import logo_path
 from portal.domain import announcements
 from portal.domain.errors import DomainError
 from portal.domain.village import get_village
@@ -16,6 +19,21 @@ from portal.web.security import same_origin
 from portal.web.tickets import current_etag, issue_ticket
 
 bp = Blueprint("public", __name__)
+
+
+def logo_file():
+    """The village logo's path, or None when the village has none."""
+    path = Path(logo_path(balai().settings))
+    return path if path.is_file() else None
+
+
+@bp.get("/village/logo.png")
+def logo():
+    """The village's logo (receipts print it; the kiosk agent fetches it from here)."""
+    path = logo_file()
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="image/png", max_age=3600)
 
 
 def village():
