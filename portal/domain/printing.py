@@ -111,6 +111,8 @@ class PrintJobs:
                 .values(status="claimed", agent_id=agent_id, claimed_at=now)
                 .returning(PrintJob.id)
             ).all()
+            if not ids:
+                return []  # the usual poll: a heartbeat and nothing to print
             jobs = session.execute(
                 select(PrintJob.id, PrintJob.ticket_id, PrintJob.reason, PrintJob.lang)
                 .where(PrintJob.id.in_(ids))

@@ -20,6 +20,8 @@ def current_kiosk():
     if "kiosk" not in g:
         g.kiosk = None
         token = bearer_token()
+        if token and not token.startswith(kiosks.TOKEN_PREFIX):
+            return None  # an official's token: no kiosk, and no query to find that out
         secret = request.cookies.get(COOKIE)
         if (token or secret) and not on_hotspot():
             with balai().db.read() as session:
@@ -31,9 +33,10 @@ def current_kiosk():
 
 def kiosk_agent():
     """The kiosk of an agent's request (bearer device token only), or 401."""
-    if not (bearer_token() or "").startswith(kiosks.TOKEN_PREFIX) or current_kiosk() is None:
+    kiosk = current_kiosk() if bearer_token() else None  # a browser's cookie is not an agent
+    if kiosk is None:
         abort(401)
-    return current_kiosk()
+    return kiosk
 
 
 def remember_browser(response, secret):
