@@ -25,12 +25,12 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port, http, wait_ready  # noqa: E402
 from kiosk.agent import render  # noqa: E402
 from kiosk.printers import open_printer  # noqa: E402
 from portal import make_balai  # noqa: E402
@@ -101,12 +101,6 @@ class Printer:
         self.server.close()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start(args, env, log):
     return subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=log, stderr=log)
 
@@ -127,7 +121,7 @@ def end_to_end(count, data_dir):
     log = open(data_dir / "processes.log", "ab")  # noqa: SIM115
     processes = [start(["portal", "serve"], env, log)]
     try:
-        wait_until(lambda: get(url + "/api/v1/services"), "the portal")
+        wait_ready(url + "/api/v1/services", processes[0])
         processes.append(start(["kiosk"], env, log))
         latencies = []
         deadline = time.monotonic() + 120
@@ -136,7 +130,9 @@ def end_to_end(count, data_dir):
                 break
             time.sleep(0.3)  # let the agent settle back into its long poll, as between residents
             began = time.perf_counter()
-            post_ticket(url, token)
+            status, _ = http("POST", url + "/api/v1/tickets", {"service": "surat"}, token)
+            if status != 201:
+                raise SystemExit(f"taking ticket {n} answered {status}; see {data_dir / 'processes.log'}")
             first = printer.wait_for(n, timeout=15)
             if first is None:
                 raise SystemExit(f"receipt {n} never reached the printer; see {data_dir / 'processes.log'}")
@@ -148,33 +144,6 @@ def end_to_end(count, data_dir):
             process.wait(timeout=15)
         printer.close()
         log.close()
-
-
-def get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def wait_until(check, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def post_ticket(url, token):
-    request = urllib.request.Request(
-        url + "/api/v1/tickets",
-        data=json.dumps({"service": "surat"}).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        response.read()
 
 
 def rendering(repeat=100):

@@ -41,16 +41,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for bench.common (this folder itself is off the path, see above)
+
+from bench.common import HTTP_TIMEOUT, free_port, http, wait_ready
+
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 RESULTS = ROOT / "var" / "bench" / "results.json"
 
@@ -62,9 +63,7 @@ PHONES = 300
 ISSUERS = 16  # connections taking tickets: kiosks and phones at the door, not the whole hall
 SERVICES = ("surat", "kependudukan", "nikah", "konsultasi")
 OFFICIAL_INTERVAL = 2.0  # seconds between two calls at counter 1 (a real hall: about a minute)
-READY_TIMEOUT = 30.0
 DRAIN_TIMEOUT = 10.0
-HTTP_TIMEOUT = 10.0
 STATUS_BUDGET = 0.5  # ticket status throughput / bare waitress throughput
 ISSUE_BUDGET = 200.0  # tickets per second
 
@@ -94,44 +93,6 @@ def check_machine():
             file=sys.stderr,
         )
         sys.exit(2)
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def http(method, url, body=None, token=None):
-    """One request; returns (status, parsed JSON body or None). Timeouts and refusals raise OSError."""
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
-            status, raw = response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read()
-    try:
-        return status, json.loads(raw)
-    except ValueError:
-        return status, None
-
-
-def wait_ready(url, process):
-    """Poll ``url`` until it answers 200; raise when the server exits or READY_TIMEOUT passes."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with status {process.returncode} before it was ready")
-        with contextlib.suppress(OSError):
-            if http("GET", url)[0] == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"no answer from {url} within {READY_TIMEOUT:.0f} s")
 
 
 @contextlib.contextmanager

@@ -16,9 +16,9 @@ from kiosk.journal import Journal, JournalBusy
 from kiosk.portal_client import PortalClient
 from kiosk.printers import TimedFile, TimedSerial, open_printer
 from portal.cli import DEMO_LOGO
-from tests.agents import start_agent, stop, wait_for
 from tests.conftest import bearer, login
 from tests.fake_printer import NEAR_END, OK, PAPER_OUT, FakePrinter
+from tests.processes import start_agent, stop, wait_for
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from PIL import Image
 
 from portal import voices
 from portal.cli import DEMO_LOGO
-from tests.agents import start_agent, stop
 from tests.conftest import bearer, need
+from tests.processes import start_agent, stop
 
 pytestmark = pytest.mark.e2e
 

@@ -4,20 +4,17 @@ killed mid-job, the printer off for a minute, the portal killed and restarted, a
 between printing a receipt and acknowledging it."""
 
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.request
 
 from portal import make_balai
 from portal.config import load
 from portal.domain import kiosks, users
-from tests.agents import ROOT, start_agent, stop, wait_for
 from tests.conftest import free_port, settings_for
 from tests.fake_printer import FakePrinter
+from tests.processes import start_agent, start_portal, stop, wait_for
 
 OUTAGE_S = 60  # how long the printer stays off
 
@@ -40,12 +37,7 @@ class Hall:
         self.agent = self.start_agent()
 
     def start_portal(self):
-        env = {**os.environ, **settings_for(self.data_dir), "BALAI_LISTEN": f"127.0.0.1:{self.port}"}
-        log = open(self.data_dir / "portal.log", "ab")  # noqa: SIM115 (the process writes to it)
-        process = subprocess.Popen([sys.executable, "-m", "portal", "serve"], cwd=ROOT, env=env, stdout=log, stderr=log)
-        log.close()
-        wait_for(lambda: self.call("GET", "/api/v1/services") is not None, what="the portal to serve")
-        return process
+        return start_portal(self.data_dir, self.port, self.data_dir / "portal.log")
 
     def start_agent(self):
         return start_agent(self.url, self.token, f"tcp://127.0.0.1:{self.printer_port}", self.data_dir / "agent")

@@ -1,13 +1,12 @@
 """Receipts through python-escpos to a fake network printer, read back from the bytes it got."""
 
-import time
-
 import pytest
 import zxingcpp
 
 from kiosk.escpos_reader import UnknownCommand, read
 from kiosk.receipt import Receipt, plain, print_receipt, wrap
 from tests.fake_printer import FakePrinter
+from tests.processes import wait_for
 
 RECEIPT = Receipt(
     village="Desa Sukamaju",
@@ -34,9 +33,7 @@ def send(fake, receipt=RECEIPT, **options):
     device = Network(*fake.address, timeout=5)
     print_receipt(device, receipt, **options)
     device.close()
-    deadline = time.monotonic() + 5
-    while fake.paper().cuts == 0 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: fake.paper().cuts, timeout=5, what="the cut")
     return fake.paper()
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
+from tests.processes import start_portal, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,27 +65,9 @@ def test_errors_over_the_wire_are_json_not_tracebacks(server):
 def subprocess_server(data_dir):
     """`python -m portal serve` on a free port; yields (base URL, process)."""
     port = free_port()
-    env = {**os.environ, "BALAI_DATA_DIR": str(data_dir), "BALAI_LISTEN": f"127.0.0.1:{port}"}
-    env.pop("BALAI_ADMIN_LISTEN", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "portal", "serve"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/api/v1/services", timeout=2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("server did not start: " + process.stdout.read().decode(errors="replace"))
-            time.sleep(0.1)
-    yield base, process
-    if process.poll() is None:
-        process.kill()
-    process.wait(10)
-    process.stdout.close()
+    process = start_portal(data_dir, port, data_dir / "portal.log")
+    yield f"http://127.0.0.1:{port}", process
+    stop(process, kill=True)
 
 
 def tickets_on_disk(data_dir):
