@@ -11,8 +11,10 @@ from flask_wtf.csrf import CSRFProtect
 from portal import config
 from portal.clock import Clock
 from portal.db import Database
+from portal.domain.captive import Captive
 from portal.domain.printing import PrintJobs
 from portal.domain.queue import Policy, Queue
+from portal.firewall import backend
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -20,14 +22,15 @@ csrf = CSRFProtect()
 
 @dataclass
 class Balai:
-    """What every request needs: settings, the database, the clock, the queue and the kiosks'
-    print jobs."""
+    """What every request needs: settings, the database, the clock, the queue, the kiosks'
+    print jobs and the hotspot's captive portal."""
 
     settings: dict
     db: Database
     clock: Clock
     queue: Queue
     printing: PrintJobs
+    captive: Captive
 
 
 def make_balai(settings, clock=None):
@@ -40,7 +43,11 @@ def make_balai(settings, clock=None):
         hotspot_max_tickets=settings["BALAI_HOTSPOT_MAX_TICKETS"],
     )
     queue = Queue(db, clock, policy)
-    return Balai(settings=settings, db=db, clock=clock, queue=queue, printing=PrintJobs(db, clock, queue))
+    captive = Captive(
+        db, clock, backend(settings), settings["BALAI_CAPTIVE_MINUTES"], leases=settings["BALAI_DHCP_LEASES"]
+    )
+    printing = PrintJobs(db, clock, queue)
+    return Balai(settings=settings, db=db, clock=clock, queue=queue, printing=printing, captive=captive)
 
 
 def secret_key(data_dir):
@@ -71,15 +78,33 @@ def create_app(overrides=None, clock=None):
     app.json.sort_keys = False
     app.extensions["balai"] = make_balai(settings, clock)
 
-    from portal.web import admin, agent_api, api, board, errors, i18n, kiosk, polls, public, security
+    from portal.web import (
+        admin,
+        agent_api,
+        api,
+        auth,
+        board,
+        captive,
+        errors,
+        i18n,
+        kiosk,
+        polls,
+        public,
+        security,
+        wifi,
+    )
 
     i18n.init_app(app)
     csrf.init_app(app)
     app.wsgi_app = polls.with_fast_polls(app.wsgi_app, app.extensions["balai"].queue)
+    if settings["BALAI_CAPTIVE"]:
+        app.wsgi_app = captive.with_captive(app.wsgi_app, app.extensions["balai"].captive, settings)
     security.init_app(app)  # after the poll layer, so its 304s carry the security headers too
     errors.init_app(app)
     app.register_blueprint(public.bp)
     csrf.exempt(public.bp)  # residents' forms: no cookies assumed, see public.same_origin
+    app.register_blueprint(wifi.bp)
+    csrf.exempt(wifi.bp)  # the sign-in popup may keep no cookies, see public.same_origin
     app.register_blueprint(board.bp)
     app.register_blueprint(kiosk.bp)
     csrf.exempt(kiosk.bp)  # a public screen like the phone pages, see public.same_origin
@@ -88,4 +113,5 @@ def create_app(overrides=None, clock=None):
     app.register_blueprint(agent_api.bp)
     csrf.exempt(agent_api.bp)  # device tokens only, no cookies
     app.register_blueprint(admin.bp)
+    app.jinja_env.globals["may"] = auth.may  # the console nav shows what the role may open
     return app

@@ -25,7 +25,7 @@ from portal.domain import kiosks, users
 from portal.domain.errors import Conflict, DomainError
 from portal.domain.speech import counter_words
 from portal.domain.village import get_village
-from portal.housekeeping import run_once
+from portal.housekeeping import hotspot_round, run_once
 from portal.models import Counter
 
 log = logging.getLogger("balai")
@@ -162,18 +162,23 @@ def serve():
 @main.command()
 @click.option("--once", is_flag=True, help="Do one round and exit.")
 def worker(once):
-    """Background work: the business day and database housekeeping, every BALAI_WORKER_INTERVAL s."""
+    """Background work every BALAI_WORKER_INTERVAL s: the business day, database housekeeping,
+    and (with BALAI_CAPTIVE) the internet check and the hotspot firewall's upkeep."""
     balai = load_balai()
     if not schema_is_current(balai.db):
         raise click.ClickException("The database is not up to date. Run: python -m portal migrate")
     interval = balai.settings["BALAI_WORKER_INTERVAL"]
+    rounds = [("housekeeping", lambda: run_once(balai.db, balai.clock))]
+    if balai.settings["BALAI_CAPTIVE"]:
+        rounds.append(("hotspot", lambda: hotspot_round(balai.captive, balai.settings)))
     while True:
-        try:
-            log.info("housekeeping: %s", run_once(balai.db, balai.clock))
-        except Exception:  # keep the worker alive; the next round tries again
-            log.exception("housekeeping failed")
-            if once:
-                raise
+        for name, work in rounds:
+            try:
+                log.info("%s: %s", name, work())
+            except Exception:  # keep the worker alive; the next round tries again
+                log.exception("%s failed", name)
+                if once:
+                    raise
         if once:
             return
         time.sleep(interval)

@@ -40,7 +40,8 @@ SETTINGS = [
     Setting(
         "BALAI_PUBLIC_URL",
         "",
-        "Address phones use for the portal, in QR codes and links (empty: the request's own host).",
+        "Address phones use for the portal: QR codes, links, captive redirects (empty: the request's own host; "
+        "captive redirects then go to the first address of the first hotspot network).",
     ),
     Setting(
         "BALAI_HOTSPOT_NETWORKS",
@@ -53,6 +54,56 @@ SETTINGS = [
         "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
         "Networks allowed to reach the console and official APIs (hotspot networks are always excluded).",
         "networks",
+    ),
+    Setting(
+        "BALAI_CAPTIVE",
+        "on",
+        "Captive portal: phones joining the hotspot get the sign-in popup and accept the terms (on/off).",
+        "bool",
+    ),
+    Setting(
+        "BALAI_CAPTIVE_MINUTES",
+        "1440",
+        "How long a phone stays let through after accepting the terms (minutes; default one day).",
+        "int",
+    ),
+    Setting(
+        "BALAI_CAPTIVE_RATE_KBPS",
+        "0",
+        "Per-phone speed limit through the uplink, each way, in kilobits per second (0: no limit).",
+        "int",
+    ),
+    Setting(
+        "BALAI_CAPTIVE_QUOTA_MB",
+        "0",
+        "Per-phone data allowance through the uplink per 24 hours, in megabytes, for metered uplinks (0: none).",
+        "int",
+    ),
+    Setting(
+        "BALAI_FIREWALL",
+        "none",
+        "Who lets accepted phones through: none (development, nothing is blocked) or nftables (the Pi).",
+    ),
+    Setting(
+        "BALAI_FIREWALL_SOCKET",
+        "/run/balai/firewall.sock",
+        "Unix socket of the root firewall helper (python -m portal.firewall) that the portal asks.",
+    ),
+    Setting(
+        "BALAI_HOTSPOT_INTERFACE",
+        "wlan0",
+        "Firewall helper: the network interface of the hotspot (wlan0, or the external access point's).",
+    ),
+    Setting(
+        "BALAI_DHCP_LEASES",
+        "",
+        "DHCP leases file to find a phone's MAC address when the neighbour table lacks it (empty: none).",
+    ),
+    Setting(
+        "BALAI_UPLINK_CHECK",
+        "http://connectivitycheck.gstatic.com/generate_204",
+        "Address the worker fetches to tell whether the internet works, a 2xx answer meaning yes "
+        "(empty: no check, and phones are never told there is internet).",
     ),
     Setting(
         "BALAI_HOTSPOT_MAX_TICKETS",
@@ -110,6 +161,7 @@ SETTINGS = [
 ]
 
 BY_NAME = {s.name: s for s in SETTINGS}
+FIREWALLS = ("none", "nftables")
 
 TRUE_WORDS = {"1", "on", "yes", "true"}
 FALSE_WORDS = {"0", "off", "no", "false", ""}
@@ -182,9 +234,30 @@ def load(environ=None, overrides=None):
     values = {s.name: parse(s, raw(s.name, file_values)) for s in SETTINGS}
     values["BALAI_DATA_DIR"] = os.path.abspath(data_dir)
     values["BALAI_CONFIG"] = config_path
+    check_firewall(values["BALAI_FIREWALL"])
     if not values["BALAI_ADMIN_LISTEN"]:
         values["BALAI_ADMIN_LISTEN"] = values["BALAI_LISTEN"]
     return values
+
+
+def check_firewall(value):
+    """The BALAI_FIREWALL value, or ConfigError when it names no backend."""
+    if value not in FIREWALLS:
+        raise ConfigError(f"BALAI_FIREWALL must be one of {', '.join(FIREWALLS)}, not {value!r}")
+    return value
+
+
+def listen_ports(value):
+    """The ports of a BALAI_*LISTEN value (``host:port`` items, space-separated), in order."""
+    return [item.rsplit(":", 1)[1] for item in value.split() if ":" in item]
+
+
+def captive_url(settings):
+    """Where captive redirects send phones: BALAI_PUBLIC_URL, else the first address of the first
+    hotspot network (NetworkManager's shared mode gives the Pi 10.42.0.1), on port 80."""
+    if settings["BALAI_PUBLIC_URL"]:
+        return settings["BALAI_PUBLIC_URL"].rstrip("/")
+    return f"http://{next(settings['BALAI_HOTSPOT_NETWORKS'][0].hosts())}"
 
 
 def database_path(settings):

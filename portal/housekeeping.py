@@ -1,5 +1,6 @@
 """Housekeeping the worker does every round (the sync with the district joins it later)."""
 
+from portal import uplink
 from portal.domain.village import business_day
 
 
@@ -15,3 +16,14 @@ def run_once(db, clock):
     with db.engine.connect() as connection:
         busy, wal_pages, _moved = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
     return {"business_day": day.isoformat(), "checkpoint_busy": bool(busy), "wal_pages": wal_pages}
+
+
+def hotspot_round(captive, settings):
+    """Check the internet, then bring the firewall in line with the sessions and the uplink, and
+    forget old sessions. Returns what was done, for the log."""
+    up, detail = uplink.check(settings["BALAI_UPLINK_CHECK"])
+    changed = captive.record_uplink(up, detail)
+    done = {"uplink": "up" if up else f"down ({detail})", "uplink_changed": changed}
+    done.update(captive.reconcile())
+    done["sessions_purged"] = captive.purge()
+    return done

@@ -53,6 +53,11 @@ MESSAGES = {
     "reprint_finished": N_("Ticket %(number)s is finished; there is nothing to reprint."),
     "no_kiosk_printer": N_("Choose the kiosk whose printer should print the receipt."),
     "unknown_number": N_("There is no ticket %(number)s today."),
+    "device_unknown": N_(
+        "Your phone could not be recognised on the Wi-Fi. Turn Wi-Fi off and on again, then try once more."
+    ),
+    "not_on_hotspot": N_("This page is for phones on the village hall's Wi-Fi."),
+    "hotspot_session_not_found": N_("This Wi-Fi session has already ended."),
     # Confirmations on the counter panel.
     "done_call_next": N_("Called %(number)s."),
     "done_recall": N_("Called %(number)s again."),
@@ -64,6 +69,7 @@ MESSAGES = {
     "done_cancel": N_("%(number)s was cancelled."),
     "done_reprint": N_("The receipt of %(number)s will be printed again."),
     "done_confirm": N_("The receipt of %(number)s is marked as printed."),
+    "done_revoke": N_("The phone %(ip)s is no longer let through."),
 }
 
 # A kiosk's printer as the console and the kiosk screen name it (kiosks.printer_state).

@@ -250,3 +250,30 @@ class PrintJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     kiosk: Mapped[Kiosk] = relationship()
     ticket: Mapped[Ticket] = relationship()
+
+
+class HotspotSession(Base):
+    """A phone on the hotspot that accepted the terms: let through until ``expires_at`` unless it
+    logs out or an official revokes it. Keyed by address *and* MAC, so an address handed to another
+    device is never let through on someone else's acceptance."""
+
+    __tablename__ = "hotspot_sessions"
+    __table_args__ = (Index("ix_hotspot_sessions_ip_active", "ip", "ended_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip: Mapped[str] = mapped_column(String(45))
+    mac: Mapped[str] = mapped_column(String(17), default="")  # "" only without a firewall (development)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    end_reason: Mapped[str] = mapped_column(String(12), default="")  # logout, revoked, replaced
+
+
+class Uplink(Base):
+    """The internet link as the worker last found it (one row): up, down or unknown."""
+
+    __tablename__ = "uplink"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(8), default="unknown")
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    detail: Mapped[str] = mapped_column(String(200), default="")

@@ -135,6 +135,18 @@ class Queue:
 
         return self._cached(("ticket", ticket_id), version, compute)
 
+    def client_tickets(self, client):
+        """The public views of today's active tickets taken from address ``client`` (the phone's
+        own, shown on its Wi-Fi page: the sign-in popup forgets pages when it closes)."""
+        with self.db.read() as session:
+            day = business_day(session, self.clock.now())
+            ids = session.scalars(
+                select(Ticket.id)
+                .where(Ticket.client == client, Ticket.day == day, Ticket.status.in_(ACTIVE))
+                .order_by(Ticket.serial)
+            ).all()
+        return [self.ticket(ticket_id) for ticket_id in ids]
+
     def counters(self):
         """Every active counter with its services and the ticket it is serving (or None)."""
         with self.db.read() as session:

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import select
 
 from portal.domain import kiosks, stats, users
+from portal.domain.captive import uplink
 from portal.domain.errors import DomainError
 from portal.domain.queue import current_tickets, get_counter, ticket_summary
 from portal.domain.village import business_day
@@ -199,3 +200,35 @@ def ticket_action(ticket_id, action):
         if back is None or session.get(Counter, back) is None:
             return redirect(url_for("admin.index"), code=303)
     return redirect(url_for("admin.counter", counter_id=back), code=303)
+
+
+@bp.get("/hotspot")
+def hotspot():
+    """The phones let through the hotspot, the internet's state, and a button to revoke each."""
+    user = signed_in("hotspot")
+    if user is None:
+        return redirect(url_for("admin.login_page"))
+    captive = balai().captive
+    with balai().db.read() as session:
+        link = uplink(session)
+    return render_template(
+        "admin/hotspot.html",
+        user=user,
+        sessions=captive.sessions(),
+        uplink=link,
+        captive_on=balai().settings["BALAI_CAPTIVE"],
+        firewall=balai().settings["BALAI_FIREWALL"],
+    )
+
+
+@bp.post("/hotspot/<int:session_id>/revoke")
+def revoke(session_id):
+    """Stop letting one phone through; it sees the sign-in page again."""
+    if signed_in("hotspot") is None:
+        return redirect(url_for("admin.login_page"))
+    try:
+        row = balai().captive.end(session_id, "revoked")
+        flash(message("done_revoke", {"ip": row.ip}), "ok")
+    except DomainError as exc:
+        flash(message(exc.code, exc.details), "error")
+    return redirect(url_for("admin.hotspot"), code=303)

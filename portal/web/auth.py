@@ -15,6 +15,7 @@ PERMISSIONS = {
     "queue": ("admin", "operator"),
     "content": ("admin", "editor"),
     "stats": ("admin", "operator", "editor"),
+    "hotspot": ("admin", "operator"),
 }
 
 

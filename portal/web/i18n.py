@@ -1,6 +1,7 @@
 """Languages: Indonesian first, English on request (the toggle sets a cookie)."""
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from flask import request
 from flask_babel import Babel, format_date, gettext
@@ -35,3 +36,9 @@ def init_app(app):
     app.jinja_env.globals["printer_label"] = lambda state: gettext(PRINTER[state])
     app.jinja_env.globals["receipt_label"] = lambda state: gettext(RECEIPT[state])
     app.jinja_env.filters["longdate"] = lambda iso: format_date(date.fromisoformat(iso), "long")
+    app.jinja_env.filters["localtime"] = local_time
+
+
+def local_time(moment, tz_name):
+    """A stored UTC time as the village reads it: ``23-11 09:05``."""
+    return moment.astimezone(ZoneInfo(tz_name)).strftime("%d-%m %H:%M")

@@ -7,6 +7,7 @@ from flask import abort, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
 
+from portal.config import listen_ports
 from portal.web.errors import respond
 
 # Everything Balai serves comes from itself: no CDN, nothing fetched from the internet.
@@ -21,25 +22,29 @@ def settings():
     return current_app.extensions["balai"].settings
 
 
-def client_address():
-    """The address the request came from (waitress sets REMOTE_ADDR; Balai sits behind no proxy)."""
+def parse_address(text):
+    """A REMOTE_ADDR as an ip_address, or None (waitress sets it; Balai sits behind no proxy)."""
     try:
-        address = ipaddress.ip_address(request.remote_addr or "")
+        address = ipaddress.ip_address(text or "")
     except ValueError:
         return None
     # A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d.
     return getattr(address, "ipv4_mapped", None) or address
 
 
+def client_address():
+    """The address the request came from."""
+    return parse_address(request.remote_addr)
+
+
+def in_networks(address, networks):
+    """Whether ``address`` (or None) is inside one of ``networks``."""
+    return address is not None and any(address in net for net in networks)
+
+
 def on_hotspot(address=None):
     """Whether the request comes from the public hotspot networks."""
-    address = address or client_address()
-    return address is not None and any(address in net for net in settings()["BALAI_HOTSPOT_NETWORKS"])
-
-
-def listener_ports(value):
-    """The ports of a BALAI_*LISTEN value (``host:port`` items, space-separated)."""
-    return {item.rsplit(":", 1)[1] for item in value.split() if ":" in item}
+    return in_networks(address or client_address(), settings()["BALAI_HOTSPOT_NETWORKS"])
 
 
 def from_office():
@@ -47,7 +52,7 @@ def from_office():
     and, when the office has a listener of its own, arrived on that listener."""
     conf = settings()
     separate = conf["BALAI_ADMIN_LISTEN"] != conf["BALAI_LISTEN"]
-    if separate and request.environ.get("SERVER_PORT") not in listener_ports(conf["BALAI_ADMIN_LISTEN"]):
+    if separate and request.environ.get("SERVER_PORT") not in listen_ports(conf["BALAI_ADMIN_LISTEN"]):
         return False
     address = client_address()
     if address is None or on_hotspot(address):
