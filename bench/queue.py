@@ -9,7 +9,10 @@ Measured against real servers, one after the other in the same run:
   completes a ticket at counter 1 every OFFICIAL_INTERVAL seconds so the ETags keep changing
   (a real hall changes about once a minute);
 * ``GET /api/v1/board`` polled the same way;
-* ``POST /api/v1/tickets``: tickets issued per second.
+* ``POST /api/v1/tickets``: tickets issued per second;
+* captive probes (``GET /generate_204`` on Google's host) from 300 phones on the hotspot, first
+  not yet accepted (302 to the sign-in page), then accepted with the internet up (204): a
+  separate server whose hotspot network is loopback.
 
 For each it prints the answered requests per second, the p50/p99 latency (wrk's, of answered
 requests), the ratio to the bare app and "unaccepted": the most connections seen waiting in the
@@ -303,6 +306,29 @@ def measure_balai(work, duration):
     return {"ticket_status": status, "board": board, "issue": issue}, officials, server_problems(log_path)
 
 
+def measure_captive(work, duration):
+    """Probes from PHONES phones on the hotspot (loopback here): before acceptance, then after."""
+    port = free_port()
+    listen = f"127.0.0.1:{port}"
+    base = f"http://{listen}"
+    env = balai_env(work / "captive", listen)
+    env.update(BALAI_HOTSPOT_NETWORKS="127.0.0.0/8", BALAI_ADMIN_NETWORKS="::1/128")
+    portal(env, "migrate")
+    portal(env, "demo")
+    uplink_up = (
+        "from portal import make_balai; from portal.config import load; make_balai(load()).captive.record_uplink(True)"
+    )
+    subprocess.run([sys.executable, "-c", uplink_up], cwd=ROOT, env=env, check=True, timeout=60)
+    log_path = work / "captive.log"
+    with served([sys.executable, "-m", "portal", "serve"], env, f"{base}/api/v1/services", log_path):
+        before = run_wrk(port, "probe.lua", PHONES, duration)
+        http("POST", f"{base}/wifi/accept")  # (the 303 to the status page is followed)
+        if http("GET", f"{base}/generate_204")[0] != 204:
+            raise RuntimeError("setup: accepting the terms did not let the bench's phones through")
+        after = run_wrk(port, "probe.lua", PHONES, duration)
+    return {"probe_captured": before, "probe_online": after}, server_problems(log_path)
+
+
 def take_tickets(base, count):
     """Issue ``count`` tickets spread over the demo services (setup, not measured); returns their ids."""
     ids = []
@@ -334,6 +360,8 @@ def report(hello, flask_hello, balai, official, problems, duration):
         ("GET /api/v1/tickets/{id}", balai["ticket_status"]),
         ("GET /api/v1/board", balai["board"]),
         ("POST /api/v1/tickets", balai["issue"]),
+        ("probe, not accepted (302)", balai["probe_captured"]),
+        ("probe, accepted (204)", balai["probe_online"]),
     ]
     print(f"\nBalai queue benchmark: {duration} s per run, server on core {SERVER_CORE}, wrk on core {LOAD_CORE}")
     print(
@@ -412,9 +440,17 @@ def main():
             flask_hello, flask_problems = measure_hello(work, args.duration, "flask")
             print(f"Balai: ticket status and board ({PHONES} phones), issuance ({ISSUERS} connections) ...", flush=True)
             balai, official, balai_problems = measure_balai(work, args.duration)
+            print(f"Balai: captive probes ({PHONES} phones on the hotspot) ...", flush=True)
+            captive, captive_problems = measure_captive(work, args.duration)
+            balai.update(captive)
         except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
             sys.exit(f"bench/queue.py could not finish: {exc}")
-    problems = {"hello": hello_problems, "flask hello": flask_problems, "balai": balai_problems}
+    problems = {
+        "hello": hello_problems,
+        "flask hello": flask_problems,
+        "balai": balai_problems,
+        "balai captive": captive_problems,
+    }
     figures = report(hello, flask_hello, balai, official, problems, args.duration)
     save(figures)
 

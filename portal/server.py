@@ -7,17 +7,17 @@ from waitress.task import WSGITask
 
 
 class Task(WSGITask):
-    """waitress's WSGI task, except that a 304 keeps the connection open.
+    """waitress's WSGI task, except that a 304 or a 204 keeps the connection open.
 
     waitress (3.0.2) closes every HTTP/1.1 response that has no Content-Length, and it drops the
-    Content-Length of a 304. But a 304 never has a body (RFC 9112, section 6.3), so its end is
-    known without one; closing makes every unchanged poll of every phone pay a new TCP
-    connection, which on the hall's Wi-Fi is another round trip.
+    Content-Length of a 304. But a 304 or 204 never has a body (RFC 9112, section 6.3), so its
+    end is known without one; closing makes every unchanged poll and every connectivity probe of
+    every phone pay a new TCP connection, which on the hall's Wi-Fi is another round trip.
     """
 
     def set_close_on_finish(self):
         keep = (
-            self.status.startswith("304")
+            self.status[:3] in ("304", "204")
             and self.version == "1.1"
             and not self.wrote_header
             and self.request.headers.get("CONNECTION", "").lower() != "close"

@@ -156,6 +156,17 @@ def test_unchanged_polls_keep_the_connection_open(server):
     connection.close()
 
 
+def test_probes_keep_the_connection_open(server):
+    """A phone's repeated connectivity probes (204, no body) share one connection."""
+    connection = http.client.HTTPConnection(server.removeprefix("http://"), timeout=10)
+    for _ in range(3):
+        connection.request("GET", "/generate_204", headers={"Host": "connectivitycheck.gstatic.com"})
+        probe = connection.getresponse()
+        assert probe.status == 204 and probe.read() == b""
+        assert probe.getheader("Connection") != "close" and probe.getheader("Content-Length") is None
+    connection.close()
+
+
 def test_serve_on_a_busy_port_says_so(data_dir):
     """A port already in use is a readable message, not a traceback."""
     with socket.socket() as taken:

@@ -72,7 +72,9 @@ def is_own(host, hosts, networks):
 
 def answer(start_response, status, content_type, body, location=None):
     """Send a small, uncacheable response."""
-    headers = [("Content-Length", str(len(body))), ("Cache-Control", "no-store")]
+    headers = [("Cache-Control", "no-store")]
+    if body:  # a 204 carries no length at all (RFC 9110, section 8.6)
+        headers.append(("Content-Length", str(len(body))))
     if content_type:
         headers.append(("Content-Type", f"{content_type}; charset=utf-8"))
     if location:
