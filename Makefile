@@ -53,7 +53,9 @@ screenshots: $(STAMP) $(MO)
 	cp var/screenshots/phone-home.png var/screenshots/phone-queue.png var/screenshots/phone-ticket-called.png \
 	   var/screenshots/console-counter.png var/screenshots/console-index.png var/screenshots/board.png \
 	   var/screenshots/kiosk-start-800x480.png var/screenshots/kiosk-ticket-1024x600.png \
-	   var/screenshots/kiosk-service-1280x800.png var/screenshots/kiosk-printer-out-1024x600.png docs/screenshots/
+	   var/screenshots/kiosk-service-1280x800.png var/screenshots/kiosk-printer-out-1024x600.png \
+	   var/screenshots/phone-wifi.png var/screenshots/phone-wifi-connected.png var/screenshots/console-hotspot.png \
+	   docs/screenshots/
 	cp var/screenshots/receipt-800x480.png docs/screenshots/receipt.png
 
 # After changing user-visible text: refresh the catalogue, then translate the new entries.

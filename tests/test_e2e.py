@@ -223,3 +223,33 @@ def test_kiosk_returns_to_the_start_when_left_alone(browser, server, queue):
     page.tap(".kiosk-attract")
     page.wait_for_url(server + "/kiosk/")
     context.close()
+
+
+def test_phone_signs_in_to_the_wifi_and_the_console_lists_it(browser, server, balai):
+    """The sign-in page as the popup shows it (no JavaScript, no cookies kept): terms and one
+    button; without internet it says so. After accepting, the status page; the console lists the
+    phone and can revoke it."""
+    context = browser.new_context(java_script_enabled=False, **PHONE)
+    page = context.new_page()
+    page.goto(server + "/wifi")
+    assert "Internet sedang tidak tersedia" in page.inner_text("main")
+    shot(page, "phone-wifi")
+    balai.captive.record_uplink(True)
+    context.clear_cookies()
+    page.click("button:has-text('Setuju dan lanjut')")
+    page.wait_for_url("**/wifi")
+    assert "Anda terhubung ke internet" in page.inner_text("main")
+    shot(page, "phone-wifi-connected")
+    context.close()
+    desk = browser.new_context(viewport={"width": 1280, "height": 800})
+    console = desk.new_page()
+    console.goto(server + "/admin/login")
+    console.fill("input[name=username]", "operator")
+    console.fill("input[name=password]", "demo-operator")
+    console.click("button[type=submit]")
+    console.click("text=Hotspot")
+    assert "1 ponsel mendapat akses" in console.inner_text("main")
+    shot(console, "console-hotspot")
+    console.click("button:has-text('Cabut akses')")
+    assert "tidak lagi diberi akses" in console.inner_text("main")
+    desk.close()
