@@ -89,11 +89,20 @@ def with_captive(wsgi_app, captive, settings):
     hosts = own_hosts(settings)
     splash = captive_url(settings) + SPLASH
     redirect_body = f'<a href="{splash}">Balai</a>'.encode()
+    seen = {}  # Host header → is_own: every poll of every phone passes here, with a handful of hosts
+
+    def own(host):
+        known = seen.get(host)
+        if known is None:
+            known = is_own(host, hosts, networks)
+            if len(seen) < 256:  # foreign names are many; remembering them all would grow forever
+                seen[host] = known
+        return known
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
         probe = path in PROBES
-        if not probe and is_own(host_name(environ), hosts, networks):
+        if not probe and own(host_name(environ)):
             return wsgi_app(environ, start_response)
         address = parse_address(environ.get("REMOTE_ADDR"))
         on_hotspot = in_networks(address, networks)
