@@ -2,6 +2,7 @@
 
 from portal import uplink
 from portal.domain.village import business_day
+from portal.firewall import FirewallError
 
 
 def run_once(db, clock):
@@ -24,6 +25,9 @@ def hotspot_round(captive, settings):
     up, detail = uplink.check(settings["BALAI_UPLINK_CHECK"])
     changed = captive.record_uplink(up, detail)
     done = {"uplink": "up" if up else f"down ({detail})", "uplink_changed": changed}
-    done.update(captive.reconcile())
+    try:
+        done.update(captive.reconcile())
+    except FirewallError as exc:  # the helper is down or restarting: the next round repairs it
+        done["firewall"] = f"not reached ({exc})"
     done["sessions_purged"] = captive.purge()
     return done

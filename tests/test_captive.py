@@ -51,8 +51,14 @@ def hand_out(path, mac, ip=HOTSPOT_ADDRESS):
 
 
 @pytest.fixture
-def overrides(leases):
-    return {"BALAI_DHCP_LEASES": str(leases)}
+def extra():
+    """Settings a test adds to the leases file (tests parametrize this)."""
+    return {}
+
+
+@pytest.fixture
+def overrides(leases, extra):
+    return {"BALAI_DHCP_LEASES": str(leases), **extra}
 
 
 @pytest.fixture
@@ -133,8 +139,8 @@ def test_foreign_host_off_the_hotspot_is_served(client):
     assert client.get("/", headers={"Host": "balai-pi.lan:8080"}).status_code == 200
 
 
-@pytest.mark.parametrize("overrides", [{"BALAI_PUBLIC_URL": "http://balai.desa/"}])
-def test_public_url_names_the_redirect_and_its_host_is_the_portal(phone, overrides):
+@pytest.mark.parametrize("extra", [{"BALAI_PUBLIC_URL": "http://balai.desa/"}])
+def test_public_url_names_the_redirect_and_its_host_is_the_portal(phone, extra):
     """With BALAI_PUBLIC_URL set, do redirects go there and is its host the portal's own?"""
     assert probe(phone, "/generate_204").headers["Location"] == "http://balai.desa/wifi"
     assert phone.get("/", headers={"Host": "balai.desa"}).status_code == 200
@@ -267,8 +273,8 @@ def test_accept_from_another_site_is_refused(phone):
     assert "Setuju dan lanjut" in phone.get("/wifi").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("overrides", [{"BALAI_CAPTIVE": "off"}])
-def test_captive_off_answers_no_probes_and_has_no_sign_in_page(phone, overrides):
+@pytest.mark.parametrize("extra", [{"BALAI_CAPTIVE": "off"}])
+def test_captive_off_answers_no_probes_and_has_no_sign_in_page(phone, extra):
     """With BALAI_CAPTIVE=off, is there no redirect and no sign-in page?"""
     assert probe(phone, "/generate_204").status_code == 404
     assert phone.get("/wifi").status_code == 404
@@ -283,14 +289,10 @@ def test_unknown_mac_is_told_to_reconnect(phone, overrides):
     assert "Matikan lalu nyalakan lagi Wi-Fi" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("overrides", [{"BALAI_FIREWALL": "nftables", "BALAI_FIREWALL_SOCKET": "/nonexistent/fw.sock"}])
-def test_firewall_helper_down_keeps_the_acceptance(phone, balai, data_dir, overrides):
+@pytest.mark.parametrize("extra", [{"BALAI_FIREWALL": "nftables", "BALAI_FIREWALL_SOCKET": "/nonexistent/fw.sock"}])
+def test_firewall_helper_down_keeps_the_acceptance(phone, balai, extra):
     """If the helper cannot be reached, is the acceptance kept (the worker retries) and the
     phone told the internet opens shortly?"""
-    leases = data_dir / "dnsmasq.leases"
-    hand_out(leases, PHONE_MAC)
-    balai.settings["BALAI_DHCP_LEASES"] = str(leases)
-    balai.captive.leases = str(leases)
     assert accept(phone).status_code == 303
     html = phone.get("/wifi").get_data(as_text=True)
     assert "dalam satu menit" in html

@@ -194,3 +194,15 @@ def test_worker_round_records_the_uplink(balai, internet):
     assert balai.captive.uplink_state() == "up"
     balai.settings["BALAI_UPLINK_CHECK"] = f"{internet}/portal"
     assert hotspot_round(balai.captive, balai.settings)["uplink"] == "down (HTTP 302)"
+
+
+def test_worker_round_survives_an_unreachable_helper(balai, internet, tmp_path):
+    """With the helper down, does the round still record the uplink and purge, and say why the
+    firewall was not reached (instead of failing the round)?"""
+    from portal.firewall import HelperFirewall
+    from portal.housekeeping import hotspot_round
+
+    balai.captive.firewall = HelperFirewall(str(tmp_path / "gone.sock"), timeout=1)
+    balai.settings["BALAI_UPLINK_CHECK"] = f"{internet}/ok"
+    done = hotspot_round(balai.captive, balai.settings)
+    assert done["uplink"] == "up" and "unreachable" in done["firewall"] and done["sessions_purged"] == 0

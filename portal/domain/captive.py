@@ -89,9 +89,10 @@ class Captive:
         """Whether ``ip``/``mac`` holds an active session (cheap: phones' probes ask this)."""
         return bool(self.db.rows(ACTIVE_SQL, (ip, mac, utc_text(self.clock.now()))))
 
-    def let_through(self, ip, mac):
-        """Whether the phone may be told it is online: accepted, and the internet works."""
-        return self.uplink_state() == "up" and self.accepted(ip, mac)
+    def let_through(self, ip):
+        """Whether the phone at ``ip`` may be told it is online: the internet works, and it
+        accepted (its MAC is looked up only then: while the internet is down nobody is)."""
+        return self.uplink_state() == "up" and self.accepted(ip, self.mac(ip))
 
     def session_of(self, ip, mac):
         """The phone's active session, or None."""

@@ -109,10 +109,8 @@ def with_captive(wsgi_app, captive, settings):
         if not on_hotspot and not probe:
             return wsgi_app(environ, start_response)  # a foreign Host off the hotspot: not ours to catch
         online = PROBES.get(path)
-        if online is not None:
-            ip = str(address)
-            if not on_hotspot or captive.let_through(ip, captive.mac(ip)):
-                return answer(start_response, *online)
+        if online is not None and (not on_hotspot or captive.let_through(str(address))):
+            return answer(start_response, *online)
         return answer(start_response, "302 Found", "text/html", redirect_body, location=splash)
 
     return app
