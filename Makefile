@@ -44,6 +44,7 @@ bench: $(STAMP) $(MO)
 	bash tests/setup-system.sh
 	$(PY) bench/queue.py
 	$(PY) bench/printing.py
+	$(PY) bench/pages.py
 
 # Refresh the README's screenshots from the browser tier.
 screenshots: $(STAMP) $(MO)
@@ -55,6 +56,10 @@ screenshots: $(STAMP) $(MO)
 	   var/screenshots/kiosk-start-800x480.png var/screenshots/kiosk-ticket-1024x600.png \
 	   var/screenshots/kiosk-service-1280x800.png var/screenshots/kiosk-printer-out-1024x600.png \
 	   var/screenshots/phone-wifi.png var/screenshots/phone-wifi-connected.png var/screenshots/console-hotspot.png \
+	   var/screenshots/phone-budget.png var/screenshots/phone-services.png var/screenshots/phone-complaint.png \
+	   var/screenshots/phone-complaint-sent.png var/screenshots/phone-poll.png var/screenshots/console-content.png \
+	   var/screenshots/console-announcement-edit.png var/screenshots/console-budget.png \
+	   var/screenshots/console-complaint.png \
 	   docs/screenshots/
 	cp var/screenshots/receipt-800x480.png docs/screenshots/receipt.png
 

@@ -34,7 +34,7 @@ from bench.common import free_port, http, wait_ready  # noqa: E402
 from kiosk.agent import render  # noqa: E402
 from kiosk.printers import open_printer  # noqa: E402
 from portal import make_balai  # noqa: E402
-from portal.config import load  # noqa: E402
+from portal.config import load, logo_path, media_dir  # noqa: E402
 from portal.domain import demo, kiosks  # noqa: E402
 
 RESULTS = ROOT / "var" / "bench" / "results.json"
@@ -111,7 +111,7 @@ def end_to_end(count, data_dir):
     balai = make_balai(load(overrides=settings))
     balai.db.migrate()
     with balai.db.write() as session:
-        demo.load(session, balai.clock.now())
+        demo.load(session, balai.clock.now(), media_dir(balai.settings), logo_path(balai.settings))
         _, token, _ = kiosks.add_kiosk(session, "Kiosk Aula", balai.clock.now())
     balai.db.dispose()
     port, printer = free_port(), Printer()

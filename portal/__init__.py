@@ -84,17 +84,27 @@ def create_app(overrides=None, clock=None):
         api,
         auth,
         board,
+        budget,
+        budget_admin,
         captive,
+        complaints,
+        complaints_admin,
+        content_admin,
         errors,
         i18n,
+        info,
         kiosk,
         polls,
         public,
         security,
+        uploads,
+        votes,
+        votes_admin,
         wifi,
     )
 
     i18n.init_app(app)
+    uploads.init_app(app)  # before CSRF: it raises the body limit for upload forms
     csrf.init_app(app)
     app.wsgi_app = polls.with_fast_polls(app.wsgi_app, app.extensions["balai"].queue)
     if settings["BALAI_CAPTIVE"]:
@@ -113,5 +123,18 @@ def create_app(overrides=None, clock=None):
     app.register_blueprint(agent_api.bp)
     csrf.exempt(agent_api.bp)  # device tokens only, no cookies
     app.register_blueprint(admin.bp)
+    app.register_blueprint(uploads.bp)
+    # Content, complaints, budget and polls: public pages and their console pages.
+    app.register_blueprint(budget.bp)
+    csrf.exempt(budget.bp)  # read-only pages; nothing to forge
+    app.register_blueprint(budget_admin.bp)
+    app.register_blueprint(complaints.bp)
+    csrf.exempt(complaints.bp)  # residents' forms, see public.same_origin
+    app.register_blueprint(complaints_admin.bp)
+    app.register_blueprint(votes.bp)
+    csrf.exempt(votes.bp)  # residents' votes: no cookies assumed, see public.same_origin
+    app.register_blueprint(votes_admin.bp)
+    app.register_blueprint(info.bp)
+    app.register_blueprint(content_admin.bp)
     app.jinja_env.globals["may"] = auth.may  # the console nav shows what the role may open
     return app

@@ -1,4 +1,4 @@
-"""The command line: ``python -m portal serve|worker|migrate|demo|voices|user|token|kiosk``.
+"""The command line: ``python -m portal serve|worker|migrate|demo|voices|user|token|kiosk|content``.
 
 Commands print plain sentences and exit non-zero with a clear message when something is wrong, so
 a technician at the Pi's console knows what to do next.
@@ -7,7 +7,6 @@ a technician at the Pi's console knows what to do next.
 import getpass
 import logging
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -20,8 +19,8 @@ from sqlalchemy import select
 from portal import config, make_balai, messages
 from portal import voices as voice_clips
 from portal.db import alembic_config
+from portal.domain import audit, kiosks, pack, users
 from portal.domain import demo as demo_village
-from portal.domain import kiosks, users
 from portal.domain.errors import Conflict, DomainError
 from portal.domain.speech import counter_words
 from portal.domain.village import get_village
@@ -29,7 +28,7 @@ from portal.housekeeping import hotspot_round, run_once
 from portal.models import Counter
 
 log = logging.getLogger("balai")
-DEMO_LOGO = Path(__file__).resolve().parent.parent / "static" / "img" / "demo-logo.png"
+DEMO_LOGO = demo_village.PACK / "files" / "logo.png"
 
 
 def load_balai():
@@ -84,9 +83,9 @@ def demo():
     with balai.db.write() as session:
         loaded = demo_village.is_empty(session)
         if loaded:
-            demo_village.load(session, balai.clock.now())
-    if loaded and not Path(config.logo_path(balai.settings)).exists():
-        shutil.copy(DEMO_LOGO, config.logo_path(balai.settings))
+            demo_village.load(
+                session, balai.clock.now(), config.media_dir(balai.settings), config.logo_path(balai.settings)
+            )
     click.echo("Demo village loaded." if loaded else "The database already has a village; the demo was not loaded.")
     if loaded or is_demo(balai):
         click.echo("Console sign-in (demo only):")
@@ -98,7 +97,7 @@ def is_demo(balai):
     """Whether the database holds the demo village."""
     with balai.db.read() as session:
         village = get_village(session)
-        return village is not None and village.code == demo_village.VILLAGE["code"]
+        return village is not None and village.code == demo_village.CODE
 
 
 @main.command()
@@ -168,7 +167,7 @@ def worker(once):
     if not schema_is_current(balai.db):
         raise click.ClickException("The database is not up to date. Run: python -m portal migrate")
     interval = balai.settings["BALAI_WORKER_INTERVAL"]
-    rounds = [("housekeeping", lambda: run_once(balai.db, balai.clock))]
+    rounds = [("housekeeping", lambda: run_once(balai.db, balai.clock, interval))]
     if balai.settings["BALAI_CAPTIVE"]:
         rounds.append(("hotspot", lambda: hotspot_round(balai.captive, balai.settings)))
     while True:
@@ -303,3 +302,47 @@ def kiosk_pair(name, url):
         raise domain_failure(exc) from None
     link = pairing_link(url, balai, code)
     click.echo(f"Pairing link for kiosk {name} (open once in the kiosk's browser within 24 hours): {link}")
+
+
+@main.group()
+def content():
+    """The village's content as a pack (YAML + files): set up a new appliance in one step."""
+
+
+@content.command("export")
+@click.argument("target", type=click.Path(dir_okay=False))
+def content_export(target):
+    """Write the village's whole content to the zip file TARGET."""
+    balai = load_balai()
+    with balai.db.read() as session:
+        doc, files = pack.export(
+            session, config.media_dir(balai.settings), config.logo_path(balai.settings), balai.clock.now()
+        )
+    Path(target).write_bytes(pack.write_zip(doc, files))
+    click.echo(f"Content pack written to {target} ({len(files)} files).")
+
+
+@content.command("import")
+@click.argument("source", type=click.Path(exists=True))
+@click.option("--replace", is_flag=True, help="Replace the content of a village that already has some.")
+def content_import(source, replace):
+    """Load a content pack (a zip file or a directory) into the database."""
+    balai = load_balai()
+    settings = balai.settings
+    try:
+        with balai.db.write() as session:
+            if not demo_village.is_empty(session) and not replace:
+                raise click.ClickException("This village already has content; add --replace to overwrite it.")
+            summary = pack.load(
+                session,
+                source,
+                config.media_dir(settings),
+                config.logo_path(settings),
+                audit.SYSTEM,
+                balai.clock.now(),
+                photo_mb=settings["BALAI_PHOTO_MAX_MB"],
+                pdf_mb=settings["BALAI_DOCUMENT_MAX_MB"],
+            )
+    except DomainError as exc:
+        raise domain_failure(exc) from None
+    click.echo("Content pack imported: " + ", ".join(f"{n} {key}" for key, n in summary.items()) + ".")

@@ -153,6 +153,30 @@ SETTINGS = [
         "(empty: preview://<data dir>/receipts, pictures instead of paper).",
     ),
     Setting(
+        "BALAI_PHOTO_MAX_MB",
+        "8",
+        "Largest photo a resident or an official may upload, in megabytes (it is re-encoded smaller).",
+        "int",
+    ),
+    Setting(
+        "BALAI_DOCUMENT_MAX_MB",
+        "20",
+        "Largest PDF an official may upload to the documents library, in megabytes.",
+        "int",
+    ),
+    Setting(
+        "BALAI_PACK_MAX_MB",
+        "100",
+        "Largest content pack (zip of the village's content, photos and documents) an admin may upload, in megabytes.",
+        "int",
+    ),
+    Setting(
+        "BALAI_COMPLAINTS_PER_HOUR",
+        "5",
+        "How many complaints one phone (one address) may send per hour; more get a polite refusal.",
+        "int",
+    ),
+    Setting(
         "BALAI_REQUIRE_ALL_TIERS",
         "0",
         "Tests only: a test tier that would be skipped (no root, no Chromium) fails instead.",
@@ -263,6 +287,11 @@ def captive_url(settings):
 def database_path(settings):
     """Where the SQLite database lives."""
     return os.path.join(settings["BALAI_DATA_DIR"], "balai.db")
+
+
+def media_dir(settings):
+    """Where uploaded photos and documents live (``portal.media`` names the files)."""
+    return os.path.join(settings["BALAI_DATA_DIR"], "media")
 
 
 def logo_path(settings):

@@ -1,22 +1,38 @@
 """Housekeeping the worker does every round (the sync with the district joins it later)."""
 
+from datetime import timedelta
+
 from portal import uplink
-from portal.domain.village import business_day
+from portal.domain import announcements
+from portal.domain.village import bump_version, business_day
 from portal.firewall import FirewallError
 
 
-def run_once(db, clock):
-    """Record a new business day as soon as the clock reaches it, and keep the WAL file small.
+def run_once(db, clock, interval=60):
+    """Record a new business day as soon as the clock reaches it, refresh the screens when an
+    announcement's publication or expiry came due, and keep the WAL file small.
 
     Recording the day early matters on a Pi without a battery clock: once 00:05 has been seen, a
     power cut that brings the clock back to yesterday cannot make the queue reuse yesterday.
+    The board and the kiosk refetch only when the queue version changes, so a scheduled
+    announcement bumps it in the rounds after its time (``interval``: seconds between rounds; the
+    window is two rounds long, so a late round misses nothing and a second bump is harmless).
     Returns what was done, for the log.
     """
+    now = clock.now()
     with db.write() as session:
-        day = business_day(session, clock.now(), advance=True)
+        day = business_day(session, now, advance=True)
+        due = announcements.came_due(session, now - timedelta(seconds=2 * interval), now)
+        if due:
+            bump_version(session)
     with db.engine.connect() as connection:
         busy, wal_pages, _moved = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
-    return {"business_day": day.isoformat(), "checkpoint_busy": bool(busy), "wal_pages": wal_pages}
+    return {
+        "business_day": day.isoformat(),
+        "announcements_due": due,
+        "checkpoint_busy": bool(busy),
+        "wal_pages": wal_pages,
+    }
 
 
 def hotspot_round(captive, settings):

@@ -71,6 +71,8 @@ class Village(Base):
     province: Mapped[str] = mapped_column(String(120), default="")
     address: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Jakarta")
+    profile: Mapped[str] = mapped_column(Text, default="")  # a short text about the village
+    photo: Mapped[str] = mapped_column(String(80), default="")  # a stored photo's name (portal.media)
 
 
 class QueueState(Base):
@@ -106,6 +108,8 @@ class Service(Base):
     daily_cap: Mapped[int] = mapped_column(Integer, default=0)  # 0: no cap
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    fee: Mapped[str] = mapped_column(String(120), default="")  # "" means free of charge
+    typical_minutes: Mapped[int] = mapped_column(Integer, default=0)  # 0: not stated
     counters: Mapped[list["Counter"]] = relationship(
         secondary=counter_services, back_populates="services", order_by="Counter.position"
     )
@@ -186,6 +190,234 @@ class Announcement(Base):
     expire_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """An agenda item (kegiatan): what happens, when and where."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    place: Mapped[str] = mapped_column(String(200), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Document(Base):
+    """A public document (Perdes, APBDes, RPJMDes, ...) with its PDF."""
+
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # see portal.domain.content.DOCUMENT_KINDS
+    year: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, default="")
+    file: Mapped[str] = mapped_column(String(80))  # a stored PDF's name (portal.media)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Contact(Base):
+    """An emergency or service number shown on the home page (ambulance, police, the village head)."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LetterType(Base):
+    """A letter (surat) the office issues: what it needs and what a request asks for. The one model
+    of letter types: the service catalogue shows it and letter requests build on it.
+
+    ``fields`` is JSON: ``[{"name", "label", "kind", "required"}]`` (see portal.domain.letters).
+    """
+
+    __tablename__ = "letter_types"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    description: Mapped[str] = mapped_column(Text, default="")
+    requirements: Mapped[str] = mapped_column(Text, default="")  # one per line
+    fields: Mapped[str] = mapped_column(Text, default="[]")
+    fee: Mapped[str] = mapped_column(String(120), default="")  # "" means free of charge
+    typical_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id", ondelete="SET NULL"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    service: Mapped[Service | None] = relationship()
+
+
+class BudgetYear(Base):
+    """One year's APBDes: published or still a draft, and the date its realisation figures are from."""
+
+    __tablename__ = "budget_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    realised_on: Mapped[date | None] = mapped_column(ISODate, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class BudgetLine(Base):
+    """A line of the APBDes: income by source or spending by bidang, budget and realisation in rupiah."""
+
+    __tablename__ = "budget_lines"
+    __table_args__ = (UniqueConstraint("year", "kind", "category", "name", name="uq_budget_line"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(ForeignKey("budget_years.year", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # income, spending, financing
+    category: Mapped[str] = mapped_column(String(120))  # the source of income or the bidang
+    name: Mapped[str] = mapped_column(String(200))
+    budget: Mapped[int] = mapped_column(Integer, default=0)
+    realised: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Officer(Base):
+    """A member of the village government (perangkat desa) in the public directory."""
+
+    __tablename__ = "officers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(120))  # jabatan: Kepala Desa, Sekretaris Desa, ...
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    photo: Mapped[str] = mapped_column(String(80), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Business(Base):
+    """A local business (UMKM) and its products, with a WhatsApp link for buyers."""
+
+    __tablename__ = "businesses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    owner: Mapped[str] = mapped_column(String(120), default="")
+    category: Mapped[str] = mapped_column(String(80), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    products: Mapped[str] = mapped_column(Text, default="")  # one per line
+    whatsapp: Mapped[str] = mapped_column(String(20), default="")  # international digits: 62812...
+    address: Mapped[str] = mapped_column(String(200), default="")
+    photo: Mapped[str] = mapped_column(String(80), default="")
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Complaint(Base):
+    """A complaint or aspiration (pengaduan) from a resident, followed by its tracking code."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_client_created", "client", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)  # the unguessable tracking code
+    category: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    contact: Mapped[str] = mapped_column(String(120), default="")
+    photo: Mapped[str] = mapped_column(String(80), default="")
+    status: Mapped[str] = mapped_column(String(12), default="received")
+    client: Mapped[str] = mapped_column(String(64), default="")  # address, for the rate limit
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assignee: Mapped["User | None"] = relationship()
+
+
+class ComplaintUpdate(Base):
+    """What officials did with a complaint: a status change, a reply (public or internal) or both.
+
+    Append-only: a published reply is never edited; a correction is a new update that names the one
+    it corrects.
+    """
+
+    __tablename__ = "complaint_updates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    status: Mapped[str] = mapped_column(String(12), default="")  # the new status, "" if unchanged
+    body: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("complaint_updates.id"), nullable=True)
+    user: Mapped["User | None"] = relationship()
+
+
+class Poll(Base):
+    """A question or a list of proposals (usulan) residents vote on: advisory (one vote per phone
+    session on the hotspot) or binding (single-use voting codes handed out by the office)."""
+
+    __tablename__ = "polls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(10), default="question")  # question, proposals
+    binding: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_choices: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(8), default="draft")  # draft, open, closed
+    results_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    options: Mapped[list["PollOption"]] = relationship(order_by="PollOption.position", cascade="all, delete-orphan")
+
+
+class PollOption(Base):
+    """An answer to a question, or one proposal."""
+
+    __tablename__ = "poll_options"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ballot(Base):
+    """One voter's ballot in a poll; ``voter`` (a phone session or a voting code) is unique per poll,
+    so the database itself refuses a second vote."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (UniqueConstraint("poll_id", "voter", name="uq_ballot_voter"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    voter: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+ballot_choices = Table(
+    "ballot_choices",
+    Base.metadata,
+    Column("ballot_id", ForeignKey("ballots.id", ondelete="CASCADE"), primary_key=True),
+    Column("option_id", ForeignKey("poll_options.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class VotingCode(Base):
+    """A single-use code for a binding poll; only its SHA-256 is stored."""
+
+    __tablename__ = "voting_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who changed what, when and from where: written in the same transaction as the change."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    username: Mapped[str] = mapped_column(String(60), default="")  # kept when the user is deleted
+    address: Mapped[str] = mapped_column(String(45), default="")
+    action: Mapped[str] = mapped_column(String(40))  # e.g. announcement.update
+    target: Mapped[str] = mapped_column(String(80), default="")  # e.g. announcement:12
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON: the fields that changed
 
 
 class User(Base):

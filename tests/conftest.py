@@ -44,7 +44,7 @@ def template_db(tmp_path_factory):
     balai = make_balai(load(overrides=settings_for(data_dir)))
     balai.db.migrate()
     with balai.db.write() as session:
-        demo.load(session, MONDAY_9AM - timedelta(days=1))
+        demo.load(session, MONDAY_9AM - timedelta(days=1), data_dir / "media", data_dir / "logo.png")
     balai.db.dispose()
     path = data_dir / "balai.db"
     with sqlite3.connect(path) as connection:
@@ -58,6 +58,7 @@ def data_dir(tmp_path, template_db):
     directory = tmp_path / "var"
     directory.mkdir()
     shutil.copy(template_db, directory / "balai.db")
+    shutil.copytree(template_db.parent / "media", directory / "media")  # the demo's photos and documents
     return directory
 
 

@@ -234,6 +234,7 @@ def test_openapi_describes_every_route(app, client):
             rule.rule.replace("<ticket_id>", "{id}")
             .replace("<int:counter_id>", "{counter}")
             .replace("<int:job_id>", "{job}")
+            .replace("<code>", "{code}")
         )
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if "<action>" in path:

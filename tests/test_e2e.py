@@ -61,6 +61,17 @@ def shot(page, name):
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def signed_in(browser, server, username):
+    """A desktop browser context signed into the console as a demo official: (context, page)."""
+    desk = browser.new_context(viewport={"width": 1280, "height": 800})
+    console = desk.new_page()
+    console.goto(server + "/admin/login")
+    console.fill("input[name=username]", username)
+    console.fill("input[name=password]", f"demo-{username}")
+    console.click("button[type=submit]")
+    return desk, console
+
+
 def test_phone_takes_a_ticket_and_sees_the_call(browser, server, token):
     """A phone takes a ticket; when an official calls it, the open page changes and vibrates."""
     import urllib.request
@@ -241,15 +252,74 @@ def test_phone_signs_in_to_the_wifi_and_the_console_lists_it(browser, server, ba
     assert "Anda terhubung ke internet" in page.inner_text("main")
     shot(page, "phone-wifi-connected")
     context.close()
-    desk = browser.new_context(viewport={"width": 1280, "height": 800})
-    console = desk.new_page()
-    console.goto(server + "/admin/login")
-    console.fill("input[name=username]", "operator")
-    console.fill("input[name=password]", "demo-operator")
-    console.click("button[type=submit]")
+    desk, console = signed_in(browser, server, "operator")
     console.click("text=Hotspot")
     assert "1 ponsel mendapat akses" in console.inner_text("main")
     shot(console, "console-hotspot")
     console.click("button:has-text('Cabut akses')")
     assert "tidak lagi diberi akses" in console.inner_text("main")
     desk.close()
+
+
+def test_phone_reads_the_budget_sends_a_complaint_and_votes(browser, server, tmp_path):
+    """The village's information on a 360×640 phone without JavaScript: the budget's charts, a
+    complaint with a photo answered by a tracking code, and a vote on the demo's proposals."""
+    context = browser.new_context(java_script_enabled=False, **PHONE)
+    page = context.new_page()
+    page.goto(server + "/")
+    page.click("nav.menu a[href='/budget']")
+    assert page.locator("svg[role=img]").count() >= 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+    shot(page, "phone-budget")
+    page.goto(server + "/services")
+    shot(page, "phone-services")
+    page.goto(server + "/complaints")
+    page.locator("label:has(input[name=category])").first.click()
+    page.fill("textarea[name=text]", "Jembatan bambu di Dusun II rusak, anak sekolah harus memutar jauh.")
+    photo = tmp_path / "jembatan.jpg"
+    Image.new("RGB", (800, 600), (120, 90, 60)).save(photo, "JPEG")
+    page.set_input_files("input[name=photo]", str(photo))
+    shot(page, "phone-complaint")
+    page.click("form[enctype] button[type=submit]")
+    page.wait_for_url("**/complaints/PGD-*")
+    assert page.locator("text=PGD-").count() >= 1
+    shot(page, "phone-complaint-sent")
+    page.goto(server + "/polls")
+    page.locator("main a").filter(has_text="Usulan prioritas").first.click()
+    page.locator("label.option").first.click()
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/polls/*")
+    assert "1 · 100%" in page.inner_text("main")  # the vote counted, and the results are public
+    shot(page, "phone-poll")
+    context.close()
+
+
+def test_editor_publishes_an_announcement_everyone_sees(browser, server):
+    """An editor writes an announcement in the console; the phone home page, the kiosk's
+    information screen and the display board's running text show it."""
+    desk, console = signed_in(browser, server, "editor")
+    console.click("nav a[href='/admin/content/']")
+    shot(console, "console-content")
+    console.click("main a[href='/admin/content/announcement/']")
+    console.click("main a[href='/admin/content/announcement/new']")
+    console.fill("input[name=title]", "Vaksinasi gratis Jumat ini")
+    console.fill("textarea[name=body]", "Puskesmas keliling di Balai Desa pukul 09.00.")
+    shot(console, "console-announcement-edit")
+    console.click("form.content-form button[type=submit]")
+    assert "Vaksinasi gratis Jumat ini" in console.inner_text("main")  # back on the list
+    console.goto(server + "/admin/budget/")
+    shot(console, "console-budget")
+    console.goto(server + "/admin/complaints")
+    console.locator("main a[href*='/admin/complaints/']").first.click()
+    shot(console, "console-complaint")
+    desk.close()
+    phone = browser.new_context(**PHONE).new_page()
+    phone.goto(server + "/")
+    assert "Vaksinasi gratis Jumat ini" in phone.inner_text("main")
+    phone.context.close()
+    tv = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+    tv.goto(server + "/display")
+    assert "Vaksinasi gratis Jumat ini" in tv.inner_text("body")
+    tv.goto(server + "/kiosk/info")
+    assert "Vaksinasi gratis Jumat ini" in tv.inner_text("body")
+    tv.context.close()

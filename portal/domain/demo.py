@@ -5,76 +5,17 @@ day or night; one extra service (Bantuan Sosial) shows real opening hours and a 
 """
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
-from portal.domain import announcements, users
-from portal.models import Counter, Service, Village
+from portal.domain import audit, complaints, pack, users
+from portal.models import Poll, PollOption, Service, Village
 
-VILLAGE = dict(
-    name="Desa Sukamaju",
-    code="32.03.11.2005",
-    kecamatan="Cibeber",
-    kabupaten="Cianjur",
-    province="Jawa Barat",
-    address="Jl. Raya Sukamaju No. 1, Cibeber, Cianjur",
-    timezone="Asia/Jakarta",
-)
-
-ALWAYS_OPEN = {"opens_at": "00:00", "closes_at": "24:00", "days": "1234567", "daily_cap": 0}
-SERVICES = [
-    dict(
-        code="surat",
-        prefix="A",
-        name="Surat Pengantar & Keterangan",
-        description="Surat pengantar, keterangan domisili, keterangan usaha, SKTM, pengantar SKCK.",
-        requirements="Surat pengantar RT/RW\nFotokopi KTP\nFotokopi Kartu Keluarga",
-        **ALWAYS_OPEN,
-    ),
-    dict(
-        code="kependudukan",
-        prefix="B",
-        name="Administrasi Kependudukan",
-        description="Pengantar KTP-el, Kartu Keluarga, pindah datang, kelahiran dan kematian.",
-        requirements="Surat pengantar RT/RW\nFotokopi Kartu Keluarga\nAkta kelahiran atau surat keterangan kematian",
-        **ALWAYS_OPEN,
-    ),
-    dict(
-        code="nikah",
-        prefix="C",
-        name="Pengantar Nikah",
-        description="Surat pengantar nikah (N1–N4) untuk KUA.",
-        requirements="Surat pengantar RT/RW\nFotokopi KTP kedua calon\nFotokopi Kartu Keluarga\n"
-        "Pas foto 2x3 (4 lembar)",
-        **ALWAYS_OPEN,
-    ),
-    dict(
-        code="konsultasi",
-        prefix="D",
-        name="Pengaduan & Konsultasi",
-        description="Menyampaikan pengaduan, aspirasi, atau bertanya langsung kepada perangkat desa.",
-        requirements="",
-        **ALWAYS_OPEN,
-    ),
-    # The one with real opening hours (weekdays 08:00–12:00) and a daily cap.
-    dict(
-        code="bansos",
-        prefix="E",
-        name="Bantuan Sosial",
-        description="Informasi dan pendaftaran bantuan sosial (PKH, BLT Dana Desa).",
-        requirements="Fotokopi KTP\nFotokopi Kartu Keluarga",
-        opens_at="08:00",
-        closes_at="12:00",
-        days="12345",
-        daily_cap=30,
-    ),
-]
-
-COUNTERS = [
-    ("Loket 1", ["surat", "nikah"]),
-    ("Loket 2", ["kependudukan", "surat"]),
-    ("Loket 3", ["konsultasi", "bansos"]),
-]
+# The village itself (identity, services, counters, letters, news, agenda, documents, directories,
+# budget) is a content pack, like any village's: see portal/domain/pack.py.
+PACK = Path(__file__).resolve().parent.parent / "demo"
+CODE = "32.03.11.2005"  # the demo's Kemendagri code, how the CLI recognises the demo
 
 # Demo sign-ins, printed by `make run`. A real village gets its accounts from the setup wizard.
 OFFICIALS = [
@@ -83,10 +24,47 @@ OFFICIALS = [
     ("editor", "editor", "demo-editor"),
 ]
 
-NEWS = [
-    ("Posyandu Balita bulan ini", "Posyandu Melati buka Sabtu pukul 08.00–11.00 di Balai Desa. Bawa buku KIA.", True),
-    ("Pelayanan KTP-el keliling", "Dinas Dukcapil melayani perekaman KTP-el di Balai Desa hari Kamis.", False),
-    ("Kerja bakti bersih saluran air", "Minggu pagi pukul 07.00, kumpul di masjid masing-masing RW.", False),
+# An open advisory vote on proposals for next year's development plan (musrenbangdes).
+POLL = dict(
+    title="Usulan prioritas pembangunan 2027",
+    description="Pilih paling banyak 3 usulan yang menurut Anda paling penting untuk Musrenbangdes 2027.",
+    kind="proposals",
+    binding=False,
+    max_choices=3,
+    status="open",
+    results_public=True,
+)
+PROPOSALS = [
+    ("Perbaikan jalan Dusun II", "Pengerasan jalan tanah sepanjang 800 m menuju sawah dan sekolah."),
+    ("Sumur bor Dusun III", "Air bersih untuk 60 keluarga yang kekurangan air saat kemarau."),
+    ("Lampu jalan tenaga surya", "20 titik lampu di jalan desa yang gelap pada malam hari."),
+    ("Renovasi Posyandu Melati", "Atap bocor dan ruang timbang yang terlalu sempit."),
+    ("Saluran irigasi Blok Cikadu", "Memperbaiki saluran yang jebol agar sawah terairi."),
+]
+
+# Two complaints: one answered in public, one just received (the console shows their codes).
+COMPLAINTS = [
+    dict(
+        days_ago=5,
+        complaint=dict(
+            category="infrastructure",
+            text="Lampu jalan di depan Masjid Al-Ikhlas RW 03 mati sejak dua minggu. Jalan gelap dan rawan malam hari.",
+        ),
+        replies=[
+            ("in_progress", "Terima kasih atas laporannya. Petugas akan memeriksa lampu hari Rabu."),
+            ("answered", "Lampu sudah diganti hari Rabu sore dan menyala kembali. Terima kasih."),
+        ],
+    ),
+    dict(
+        days_ago=1,
+        complaint=dict(
+            category="environment",
+            text="Saluran air di Gang Melati tersumbat sampah, air meluap ke jalan setiap hujan deras.",
+            name="Ibu Siti Aminah",
+            contact="0812-3456-7890",
+        ),
+        replies=[],
+    ),
 ]
 
 
@@ -95,16 +73,16 @@ def is_empty(session):
     return session.get(Village, 1) is None and session.scalar(select(Service.id).limit(1)) is None
 
 
-def load(session, now):
-    """Create the demo village, its services, counters, officials and announcements."""
-    session.add(Village(id=1, **VILLAGE))
-    services = {
-        fields["code"]: Service(active=True, position=position, **fields) for position, fields in enumerate(SERVICES)
-    }
-    session.add_all(services.values())
-    for position, (name, codes) in enumerate(COUNTERS):
-        session.add(Counter(name=name, active=True, position=position, services=[services[c] for c in codes]))
+def load(session, now, media_directory, logo):
+    """Create the demo village from its content pack (dates moved to ``now``), then its officials,
+    complaints and an open poll. Photos and documents go to ``media_directory``."""
+    pack.load(session, PACK, media_directory, logo, audit.SYSTEM, now, shift_dates=True)
     for username, role, password in OFFICIALS:
         users.add_user(session, username, password, role, now)
-    for age, (title, body, pinned) in enumerate(NEWS):
-        announcements.add(session, title, body, now, publish_at=now - timedelta(days=age), pinned=pinned)
+    for item in COMPLAINTS:
+        sent = now - timedelta(days=item["days_ago"])
+        row = complaints.submit(session, **item["complaint"], now=sent)
+        for days, (status, body) in enumerate(item["replies"], start=1):
+            complaints.add_update(session, row, audit.SYSTEM, sent + timedelta(days=days, hours=2), status, body)
+    options = [PollOption(label=label, description=text, position=i) for i, (label, text) in enumerate(PROPOSALS)]
+    session.add(Poll(**POLL, created_at=now, options=options))

@@ -112,6 +112,9 @@ class Queue:
                     "open": is_open(s, now, current.timezone),
                     "opens_at": s.opens_at,
                     "closes_at": s.closes_at,
+                    "days": s.days,
+                    "fee": s.fee,
+                    "typical_minutes": s.typical_minutes,
                     "waiting": waiting.get(s.id, 0),
                 }
                 for s in services

@@ -8,12 +8,13 @@ from datetime import date
 
 from flask import Blueprint, abort, jsonify, request, url_for
 
-from portal.domain import stats
+from portal.domain import announcements, complaints, stats
 from portal.domain.errors import DomainError
 from portal.domain.kiosks import overview as kiosk_overview
 from portal.domain.village import business_day
 from portal.web import openapi
 from portal.web.auth import balai, current_user, requires
+from portal.web.complaints import status_url, submit_complaint
 from portal.web.tickets import conditional, issue_ticket, ticket_payload
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -33,10 +34,13 @@ def json_body():
     return data
 
 
-def text_field(data, name):
-    """A required, non-empty string field that can be stored (no lone surrogates), or 400."""
+def text_field(data, name, required=True, limit=200):
+    """A string field that can be stored (no lone surrogates), or 400: required ones must be
+    non-empty, a missing optional one is ``""``; ``limit=None`` leaves the length to the domain."""
     value = data.get(name)
-    if not isinstance(value, str) or not value or len(value) > 200:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value) or (limit and len(value) > limit):
         raise DomainError("bad_field", field=name)
     try:
         value.encode("utf-8")
@@ -165,3 +169,53 @@ def daily_stats():
 def board():
     """What the display board shows; ETag and 304 on ``If-None-Match``."""
     return conditional(balai().queue.board, jsonify)
+
+
+@bp.get("/announcements")
+def announcements_list():
+    """Announcements published now, pinned first (what phones, the kiosk and the board show)."""
+    with balai().db.read() as session:
+        items = announcements.current(session, balai().clock.now(), limit=100)
+        payload = [
+            {
+                "id": a.id,
+                "title": a.title,
+                "body": a.body,
+                "pinned": a.pinned,
+                "publish_at": a.publish_at.isoformat(),
+                "expire_at": a.expire_at.isoformat() if a.expire_at else None,
+                "url": url_for("info.news_item", item_id=a.id),
+            }
+            for a in items
+        ]
+    return jsonify(payload)
+
+
+@bp.post("/complaints")
+def create_complaint():
+    """Send a complaint (public, rate-limited per address): ``{"category", "text", "name"?,
+    "contact"?}`` → 201 ``{tracking_code, status_url}``; 429 with Retry-After when too many."""
+    data = json_body()
+    fields = {
+        name: text_field(data, name, required=False, limit=None) for name in ("category", "text", "name", "contact")
+    }
+    code = submit_complaint(**fields)
+    response = jsonify(tracking_code=complaints.display_code(code), status_url=status_url(code))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.complaint", code=complaints.display_code(code))
+    return response
+
+
+@bp.get("/complaints/<code>")
+def complaint(code):
+    """A complaint's public status by its tracking code: no name, contact or internal notes."""
+    with balai().db.read() as session:
+        view = complaints.public_view(session, complaints.find(session, code))
+    return jsonify(
+        tracking_code=view["code"],
+        category=view["category"],
+        status=view["status"],
+        created_at=view["created_at"].isoformat(),
+        text=view["text"],
+        updates=[{**u, "at": u["at"].isoformat()} for u in view["updates"]],
+    )

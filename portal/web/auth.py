@@ -2,11 +2,12 @@
 
 import functools
 
-from flask import abort, current_app, g, request, session
+from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from portal.domain import users
+from portal.domain.audit import Actor
 from portal.models import User
 from portal.web.security import require_office
 
@@ -16,6 +17,7 @@ PERMISSIONS = {
     "content": ("admin", "editor"),
     "stats": ("admin", "operator", "editor"),
     "hotspot": ("admin", "operator"),
+    "setup": ("admin",),  # the whole village at once: content pack import, the audit log
 }
 
 
@@ -95,6 +97,35 @@ def requires(permission):
             if not may(permission, user):
                 abort(403)
             return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def actor():
+    """The signed-in official as an audit ``Actor`` (with the request's address)."""
+    user = current_user()
+    return Actor(
+        user_id=user.id if user else None,
+        username=user.username if user else "",
+        address=request.remote_addr or "",
+    )
+
+
+def console_page(permission=None):
+    """Decorator for console pages (under a blueprint that already requires the office): a
+    sign-in redirect without a session, 403 with the wrong role. The view gets ``user``."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                return redirect(url_for("admin.login_page"))
+            if permission and not may(permission, user):
+                abort(403)
+            return view(*args, user=user, **kwargs)
 
         return wrapped
 

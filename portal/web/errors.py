@@ -3,6 +3,7 @@
 from flask import jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from portal.domain.errors import DomainError
 from portal.messages import render
@@ -35,8 +36,23 @@ def respond(code, status, details=None):
     return render_template("error.html", message=text, status=status), status
 
 
+class RowId(IntegerConverter):
+    """``<int:…>`` in every route: only numbers SQLite can hold (a longer one is a 404, not a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app):
-    """Register handlers so no error ever reaches a person as a traceback."""
+    """Register handlers so no error ever reaches a person as a traceback (and, before any route
+    exists, the bounded ``int`` converter)."""
+    app.url_map.converters["int"] = RowId
+
+    @app.errorhandler(OverflowError)
+    def too_big(exc):
+        # A number from a form or query string beyond what SQLite stores: bad input, not a bug.
+        return respond("bad_request", 400)
 
     @app.errorhandler(DomainError)
     def domain_error(exc):

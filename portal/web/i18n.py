@@ -4,7 +4,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import request
-from flask_babel import Babel, format_date, gettext
+from flask_babel import Babel, format_date, format_datetime, gettext
 
 from portal.messages import PRINTER, RECEIPT, STATUSES
 
@@ -37,8 +37,20 @@ def init_app(app):
     app.jinja_env.globals["receipt_label"] = lambda state: gettext(RECEIPT[state])
     app.jinja_env.filters["longdate"] = lambda iso: format_date(date.fromisoformat(iso), "long")
     app.jinja_env.filters["localtime"] = local_time
+    app.jinja_env.filters["localdatetime"] = local_datetime
 
 
 def local_time(moment, tz_name):
     """A stored UTC time as the village reads it: ``23-11 09:05``."""
     return moment.astimezone(ZoneInfo(tz_name)).strftime("%d-%m %H:%M")
+
+
+def local_datetime(moment, tz_name):
+    """A stored UTC time as a sentence's date and time in the village: ``Sabtu, 28 November 2026 08.00``."""
+    local = moment.astimezone(ZoneInfo(tz_name)).replace(tzinfo=None)
+    return format_datetime(local, "EEEE, d MMMM y HH.mm", rebase=False)
+
+
+def local_input(moment, tz_name):
+    """A stored UTC time as a ``datetime-local`` form value in the village's time zone ("" for None)."""
+    return moment.astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%dT%H:%M") if moment else ""

@@ -15,7 +15,7 @@ import qrcode.image.svg
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from portal.domain import announcements, kiosks
+from portal.domain import announcements, kiosks, published
 from portal.domain.errors import DomainError
 from portal.models import Kiosk
 from portal.web.auth import balai
@@ -129,7 +129,13 @@ def pair(code):
 
 @bp.get("/info")
 def attract():
-    """The information screen shown while nobody uses the kiosk: news and the queue now."""
+    """The information screen shown while nobody uses the kiosk: the queue now, news, the coming
+    agenda and emergency numbers."""
+    now = balai().clock.now()
     with balai().db.read() as session:
-        news = announcements.current(session, balai().clock.now(), limit=4)
-    return render_template("kiosk/attract.html", news=news, services=balai().queue.services())
+        news = announcements.current(session, now, limit=4)
+        events = published.upcoming_events(session, now, limit=3)
+        contacts = published.contacts(session)
+    return render_template(
+        "kiosk/attract.html", news=news, events=events, contacts=contacts, services=balai().queue.services()
+    )

@@ -39,6 +39,21 @@ def body(required, **properties):
 STRING = {"type": "string"}
 DEVICE = [{"bearer": []}]
 TICKET_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+COMPLAINT_STATUS = {"enum": ["received", "in_progress", "answered", "closed"]}
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+ANNOUNCEMENT = {
+    "type": "object",
+    "required": ["id", "title", "body", "pinned", "publish_at", "expire_at", "url"],
+    "properties": {
+        "id": {"type": "integer"},
+        "title": STRING,
+        "body": STRING,
+        "pinned": {"type": "boolean"},
+        "publish_at": {"type": "string", "format": "date-time"},
+        "expire_at": NULLABLE_TIME,
+        "url": STRING,
+    },
+}
 
 SPEC = {
     "openapi": "3.1.0",
@@ -90,6 +105,12 @@ SPEC = {
             "get": {
                 "summary": "Services with whether they are open and how many wait",
                 "responses": {"200": answer("List of {code, name, prefix, open, waiting}")},
+            }
+        },
+        "/api/v1/announcements": {
+            "get": {
+                "summary": "Announcements published now, pinned first",
+                "responses": {"200": answer("List of announcements", {"type": "array", "items": ANNOUNCEMENT})},
             }
         },
         "/api/v1/tickets": {
@@ -197,6 +218,70 @@ SPEC = {
                 "security": BEARER,
                 "parameters": [{"name": "day", "in": "query", "schema": {"type": "string", "format": "date"}}],
                 "responses": {"200": answer("{day, services: [...], counters: [...]}"), **errors(400, 401, 403)},
+            }
+        },
+        "/api/v1/complaints": {
+            "post": {
+                "summary": "Send a complaint or aspiration (public; limited per address and hour)",
+                "description": "category: infrastructure, public_services, social_assistance, environment, "
+                "security, health, education, proposal or other. text: 10–4000 characters. name and contact "
+                "are optional (at most 120 characters) and only officials see them. Over the hourly limit "
+                "(BALAI_COMPLAINTS_PER_HOUR) the answer is 429 with a Retry-After header (seconds).",
+                "requestBody": body(["category", "text"], category=STRING, text=STRING, name=STRING, contact=STRING),
+                "responses": {
+                    "201": answer(
+                        "The tracking code (the resident's key) and the status page's address",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "tracking_code": {"type": "string", "examples": ["PGD-7KQ2M-X9TRA"]},
+                                "status_url": {"type": "string", "format": "uri"},
+                            },
+                        },
+                    ),
+                    **errors(400, 429),
+                },
+            }
+        },
+        "/api/v1/complaints/{code}": {
+            "get": {
+                "summary": "A complaint's status and the officials' public replies, by tracking code",
+                "description": "The code is accepted in any case, with or without dashes and the PGD prefix. "
+                "Never shows the name, the contact or internal notes. Public updates are numbered; a "
+                "correction's `corrects` is the number of the reply it corrects (which stays unchanged).",
+                "parameters": [{"name": "code", "in": "path", "required": True, "schema": STRING}],
+                "responses": {
+                    "200": answer(
+                        "The complaint",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "tracking_code": STRING,
+                                "category": STRING,
+                                "status": COMPLAINT_STATUS,
+                                "created_at": {"type": "string", "format": "date-time"},
+                                "text": STRING,
+                                "updates": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "number": {"type": "integer"},
+                                            "at": {"type": "string", "format": "date-time"},
+                                            "status": {
+                                                "enum": ["", *COMPLAINT_STATUS["enum"]],
+                                                "description": "The new status; empty when unchanged",
+                                            },
+                                            "body": STRING,
+                                            "corrects": {"type": ["integer", "null"]},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    ),
+                    **errors(404),
+                },
             }
         },
         "/api/v1/board": {

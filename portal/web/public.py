@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 
 from portal.config import logo_path
-from portal.domain import announcements
+from portal.domain import announcements, published
 from portal.domain.errors import DomainError
 from portal.domain.village import get_village
 from portal.web.auth import balai
@@ -44,10 +44,14 @@ def village():
 
 @bp.get("/")
 def home():
-    """The village's front page: queue at a glance and current announcements."""
+    """The village's front page: what it is, the queue at a glance, announcements, the coming
+    agenda, emergency numbers, and a menu of everything else."""
+    now = balai().clock.now()
     with balai().db.read() as session:
-        news = announcements.current(session, balai().clock.now(), limit=5)
-    return render_template("home.html", services=balai().queue.services(), news=news)
+        news = announcements.current(session, now, limit=4)
+        events = published.upcoming_events(session, now, limit=3)
+        contacts = published.contacts(session)
+    return render_template("home.html", services=balai().queue.services(), news=news, events=events, contacts=contacts)
 
 
 @bp.get("/queue")

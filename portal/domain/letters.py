@@ -1,0 +1,83 @@
+"""Letter types (jenis surat): the one description of each letter the office issues.
+
+The service catalogue shows a letter's requirements, fee and typical time; letter requests build
+their forms from its ``fields``, a JSON list of ``{"name", "label", "kind", "required"}``:
+
+- ``name``: the key a request stores the answer under (``nama``, ``nik``, ``keperluan`` …);
+- ``label``: what the form asks, in Indonesian (it is the village's own text);
+- ``kind``: ``text``, ``textarea``, ``nik`` (16 digits), ``date``, ``address`` (RT/RW/dusun);
+- ``required``: whether the request needs it.
+"""
+
+import json
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.domain.errors import DomainError
+from portal.models import LetterType
+
+FIELD_KINDS = ("text", "textarea", "nik", "date", "address")
+CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+# What nearly every letter asks: who the resident is and what the letter is for.
+COMMON_FIELDS = [
+    {"name": "nama", "label": "Nama lengkap", "kind": "text", "required": True},
+    {"name": "nik", "label": "NIK (16 angka)", "kind": "nik", "required": True},
+    {"name": "alamat", "label": "Alamat (RT/RW, dusun)", "kind": "address", "required": True},
+    {"name": "keperluan", "label": "Keperluan", "kind": "textarea", "required": True},
+]
+
+
+def default_fields_json():
+    """The fields a new letter type starts with."""
+    return json.dumps(COMMON_FIELDS, ensure_ascii=False)
+
+
+def parse_fields(text):
+    """A letter type's fields from JSON, checked; DomainError("bad_letter_fields") when malformed."""
+    try:
+        fields = json.loads(text or "[]")
+    except ValueError:
+        raise DomainError("bad_letter_fields") from None
+    names = set()
+    if not isinstance(fields, list):
+        raise DomainError("bad_letter_fields")
+    for item in fields:
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("name"), str)
+            or not re.fullmatch(r"[a-z_][a-z0-9_]{0,39}", item["name"])
+            or item["name"] in names
+            or not isinstance(item.get("label"), str)
+            or item.get("kind") not in FIELD_KINDS
+            or not isinstance(item.get("required", False), bool)
+        ):
+            raise DomainError("bad_letter_fields")
+        names.add(item["name"])
+    return fields
+
+
+def check_code(values):
+    """The content form's rule for letter types: a short, URL-safe code."""
+    if "code" in values and not CODE.match(values["code"]):
+        return {"code": ("bad_letter_code", {})}
+    return {}
+
+
+def offered(session):
+    """The letter types residents can ask for, in catalogue order."""
+    return session.scalars(
+        select(LetterType)
+        .options(joinedload(LetterType.service))
+        .where(LetterType.active)
+        .order_by(LetterType.position, LetterType.name)
+    ).all()
+
+
+def by_code(session, code):
+    """An offered letter type by its code, or None."""
+    return session.scalar(
+        select(LetterType).options(joinedload(LetterType.service)).where(LetterType.code == code, LetterType.active)
+    )

@@ -1,0 +1,153 @@
+"""The residents' complaints and aspirations pages: send one, get a tracking code, follow it.
+
+Plain forms that work without JavaScript (the photo is an ordinary file input). Like the other
+public forms they carry no CSRF token; ``same_origin`` refuses forms posted from other sites.
+The API (``portal.web.api``) sends complaints through ``submit_complaint`` too, so both share
+the rate limit and the checks.
+"""
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask_babel import format_date
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from portal import media
+from portal.domain import complaints
+from portal.domain.errors import DomainError, NotFound
+from portal.web.auth import balai
+from portal.web.errors import message, respond
+from portal.web.security import same_origin, settings
+from portal.web.uploads import accepts_upload, store
+
+bp = Blueprint("complaints", __name__)
+
+CATEGORY_ICONS = {
+    "infrastructure": "road",
+    "public_services": "building",
+    "social_assistance": "gift",
+    "environment": "leaf",
+    "security": "shield",
+    "health": "heart",
+    "education": "book",
+    "proposal": "bulb",
+    "other": "chat",
+}
+FIELDS = ("category", "text", "name", "contact")
+
+
+def when(moment, village):
+    """A stored time as the village reads it, with the year: ``23 November 2026 09:05``."""
+    local = moment.astimezone(ZoneInfo(village.timezone if village else "Asia/Jakarta"))
+    return f"{format_date(local.date(), 'long')} {local:%H:%M}"
+
+
+def labels():
+    """What complaint templates (public and console) use to name categories, statuses and times."""
+    return {
+        "categories": complaints.CATEGORIES,
+        "statuses": complaints.STATUSES,
+        "category_icons": CATEGORY_ICONS,
+        "display_code": complaints.display_code,
+        "when": when,
+        "small": media.small,
+    }
+
+
+bp.context_processor(labels)
+
+
+def submit_complaint(category, text, name="", contact="", with_photo=False):
+    """Send a complaint from this request's client; returns its stored tracking code.
+
+    The fields and the rate limit are checked before the photo is stored, so a refused complaint
+    leaves no file behind; ``complaints.submit`` checks both again inside its transaction.
+    """
+    client = request.remote_addr or ""
+    now = balai().clock.now()
+    limit = settings()["BALAI_COMPLAINTS_PER_HOUR"]
+    complaints.clean(category, text, name, contact)
+    with balai().db.read() as session:
+        complaints.check_rate(session, client, now, limit)
+    photo = store("photo", "photo") if with_photo else None
+    with balai().db.write() as session:
+        complaint = complaints.submit(
+            session, category, text, name, contact, photo=photo, client=client, now=now, limit=limit
+        )
+        return complaint.code
+
+
+def status_url(code):
+    """A complaint's status page as a full address (BALAI_PUBLIC_URL when set: the address phones use)."""
+    base = settings()["BALAI_PUBLIC_URL"].rstrip("/") or request.host_url.rstrip("/")
+    return base + url_for("complaints.status", code=complaints.display_code(code))
+
+
+def with_retry_after(response, exc):
+    """Tell a client refused by the rate limit when it may send again."""
+    if isinstance(exc, complaints.TooOften):
+        response.headers["Retry-After"] = str(exc.details["retry_after"])
+    return response
+
+
+@bp.app_errorhandler(complaints.TooOften)
+def too_often(exc):
+    """429 with Retry-After (the API; the form shows its own page)."""
+    return with_retry_after(make_response(respond(exc.code, exc.status, exc.details)), exc)
+
+
+def form_page(error=None, values=None, status=200):
+    """The complaint form, perhaps with an error and what the resident typed."""
+    limit_mb = settings()["BALAI_PHOTO_MAX_MB"]
+    return render_template("complaints/form.html", error=error, values=values or {}, limit_mb=limit_mb), status
+
+
+@bp.get("/complaints")
+def form():
+    """The form to send a complaint or an aspiration, and a box to follow one by its code."""
+    return form_page()
+
+
+@bp.post("/complaints")
+@accepts_upload("BALAI_PHOTO_MAX_MB")
+def send():
+    """Send a complaint; on success go to its status page, which shows the tracking code."""
+    same_origin()
+    try:
+        values = {name: request.form.get(name, "") for name in FIELDS}
+    except RequestEntityTooLarge:
+        # The body is bigger than any photo we take: nothing of it was read or stored.
+        error = message("photo_too_large", {"limit_mb": settings()["BALAI_PHOTO_MAX_MB"]})
+        return form_page(error=error, status=413)
+    try:
+        code = submit_complaint(with_photo=True, **values)
+    except DomainError as exc:
+        page = form_page(error=message(exc.code, exc.details), values=values, status=exc.status)
+        return with_retry_after(make_response(page), exc)
+    return redirect(url_for("complaints.status", code=complaints.display_code(code), sent=1), code=303)
+
+
+@bp.get("/complaints/track")
+def track():
+    """The "follow a complaint" box: go to the status page of the typed code."""
+    code = complaints.normalise_code(request.args.get("code", ""))
+    if code is None:
+        return unknown(request.args.get("code", ""))
+    return redirect(url_for("complaints.status", code=complaints.display_code(code)), code=303)
+
+
+def unknown(typed):
+    """The friendly 404 for a code that is wrong or unknown, with a box to type it again."""
+    return render_template("complaints/unknown.html", typed=typed[:40]), 404
+
+
+@bp.get("/complaints/<code>")
+def status(code):
+    """A complaint's status page: its code, status, text and the officials' public replies
+    (never the resident's name or contact, never an official's name or an internal note)."""
+    with balai().db.read() as session:
+        try:
+            view = complaints.public_view(session, complaints.find(session, code))
+        except NotFound:
+            return unknown(code)
+    return render_template("complaints/status.html", c=view, sent=request.args.get("sent") == "1")
