@@ -383,3 +383,17 @@ def test_numbers_too_big_for_the_database_are_bad_input_not_errors(client):
         f"/admin/budget/{BIG}",
     ):
         assert client.get(path).status_code in (400, 404), path
+
+
+def test_the_cached_home_page_follows_every_change(editor, client, clock):
+    """The home page is rendered once per change, not per phone: a content edit, a ticket and the
+    clock passing an agenda item each show at once."""
+    assert "Ambulans Desa" in client.get("/").get_data(as_text=True)
+    post_form(editor, "/admin/content/contact/new", {"label": "Bidan Yuli", "phone": "0812 9999 0000"})
+    assert "Bidan Yuli" in client.get("/").get_data(as_text=True)
+    before = client.get("/").get_data(as_text=True)
+    client.post("/queue", data={"service": "surat"})
+    assert client.get("/").get_data(as_text=True) != before  # one more waiting
+    assert "Bidan Yuli" in client.get("/?lang=en").get_data(as_text=True)
+    assert "Emergency numbers" in client.get("/?lang=en").get_data(as_text=True)
+    assert "Nomor darurat" in client.get("/?lang=id").get_data(as_text=True)

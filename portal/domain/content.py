@@ -58,7 +58,6 @@ class Kind:
     order: tuple
     title: str = "title"
     creatable: bool = True
-    bumps_queue: bool = False  # the board, the kiosk or ticket pages show it: refresh them
     check: object = None  # cross-field rule: values -> {field: (code, details)}
     unique: tuple = ()  # fields no two rows may share
     defaults: dict = field(default_factory=dict)  # values a new row gets beyond its fields
@@ -202,7 +201,6 @@ KINDS = {
                 Field("pinned", N_("Pinned to the top"), "bool"),
             ),
             (Announcement.publish_at.desc(), Announcement.id.desc()),
-            bumps_queue=True,  # the board's running text and the kiosk show announcements
             check=_publish_order,
         ),
         Kind(
@@ -293,7 +291,6 @@ KINDS = {
             (Service.position, Service.id),
             title="name",
             creatable=False,  # services and counters are set up with the queue (setup wizard)
-            bumps_queue=True,
         ),
         Kind(
             "letter",
@@ -391,11 +388,6 @@ def counts(session):
     return {name: session.scalar(select(func.count()).select_from(k.model)) for name, k in KINDS.items()}
 
 
-def _written(session, kind):
-    if kind.bumps_queue:
-        bump_version(session)
-
-
 def _check_unique(session, kind, values, row_id=None):
     """Refuse values another row already has (``unique``) or a queue service that does not exist."""
     missing = {
@@ -427,7 +419,7 @@ def create(session, kind, values, actor, now):
     row = kind.model(**kind.defaults, **extra, **values)
     session.add(row)
     session.flush()
-    _written(session, kind)
+    bump_version(session)  # every kind shows on the home page, the kiosk or the board
     audit.record(session, actor, f"{kind.name}.create", f"{kind.name}:{row.id}", _plain_all(values), now)
     return row
 
@@ -443,7 +435,7 @@ def update(session, kind, row_id, values, actor, now):
         setattr(row, name, value)
     changes = audit.diff(before, _plain_all(values))
     if changes:
-        _written(session, kind)
+        bump_version(session)  # every kind shows on the home page, the kiosk or the board
         audit.record(session, actor, f"{kind.name}.update", f"{kind.name}:{row.id}", changes, now)
     return row
 
@@ -455,7 +447,7 @@ def delete(session, kind, row_id, actor, now):
     row = get(session, kind, row_id)
     title = getattr(row, kind.title)
     session.delete(row)
-    _written(session, kind)
+    bump_version(session)  # every kind shows on the home page, the kiosk or the board
     audit.record(session, actor, f"{kind.name}.delete", f"{kind.name}:{row_id}", {kind.title: title}, now)
 
 

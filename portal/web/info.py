@@ -15,6 +15,7 @@ from portal.domain import announcements, letters, published
 from portal.domain.content import DOCUMENT_KINDS, whatsapp_number
 from portal.domain.errors import NotFound
 from portal.web.auth import balai
+from portal.web.pagecache import cached_page
 
 bp = Blueprint("info", __name__)
 KIND_LABELS = dict(DOCUMENT_KINDS)
@@ -105,6 +106,7 @@ def catalogue():
 
 
 @bp.get("/services")
+@cached_page
 def services():
     """The service catalogue: each service and each letter, with requirements, fee and time."""
     services, by_service = catalogue()

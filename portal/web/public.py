@@ -15,6 +15,7 @@ from portal.domain.errors import DomainError
 from portal.domain.village import get_village
 from portal.web.auth import balai
 from portal.web.errors import message
+from portal.web.pagecache import cached_page
 from portal.web.security import same_origin
 from portal.web.tickets import current_etag, issue_ticket
 
@@ -43,6 +44,7 @@ def village():
 
 
 @bp.get("/")
+@cached_page
 def home():
     """The village's front page: what it is, the queue at a glance, announcements, the coming
     agenda, emergency numbers, and a menu of everything else."""
