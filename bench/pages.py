@@ -1,14 +1,19 @@
-"""Page weight: what a phone downloads on its first visit to each public page.
+"""Page weight: what a phone downloads on its first visit to each public page, and how many
+home pages a second one core serves.
 
 Starts the portal on a loopback port with the demo village, fetches every public page the way a
 browser's first visit would (the HTML, then every stylesheet, script, image and icon it links,
 each once per page) and prints requests and bytes per page, flagging any request to another host
-and any page over the budget. Run with ``python bench/pages.py`` (``make bench`` runs it too).
+and any page over the budget. Then, with the server pinned to core 0 and wrk to core 1, it loads
+the home page and the service catalogue for a few seconds each. Run with ``python bench/pages.py``
+(``make bench`` runs it too).
 """
 
 import argparse
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -92,6 +97,26 @@ def weigh(base, path):
     return figures
 
 
+THROUGHPUT = ["/", "/services"]
+SECONDS = 5
+
+
+def throughput(url):
+    """Pages per second and latency for ``url`` under wrk on core 1, or None without wrk."""
+    if shutil.which("wrk") is None:
+        return None
+    command = ["taskset", "-c", "1", "wrk", "-t1", "-c20", f"-d{SECONDS}s", "--latency", url]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=SECONDS + 30).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    return {"rate": rate, "p50_ms": latency(output, "50%"), "p99_ms": latency(output, "99%")}
+
+
+def latency(output, percentile):
+    """A wrk latency line in milliseconds."""
+    value, unit = re.search(rf"{percentile}\s+([\d.]+)(us|ms|s)", output).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="also write the figures to this file")
@@ -104,12 +129,13 @@ def main():
             subprocess.run([sys.executable, "-m", "portal", *command], cwd=ROOT, env=env, check=True, timeout=120,
                            capture_output=True)  # fmt: skip
         with open(Path(data_dir) / "server.log", "wb") as log:
-            server = subprocess.Popen([sys.executable, "-m", "portal", "serve"], cwd=ROOT, env=env, stdout=log,
-                                      stderr=subprocess.STDOUT)  # fmt: skip
+            command = ["taskset", "-c", "0", sys.executable, "-m", "portal", "serve"]  # the server's core
+            server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             try:
                 base = f"http://127.0.0.1:{port}"
                 wait_ready(base + "/", server)
                 results = {path: weigh(base, path) for path in PAGES}
+                rates = {path: throughput(base + path) for path in THROUGHPUT}
             finally:
                 server.terminate()
                 server.wait(timeout=10)
@@ -122,9 +148,16 @@ def main():
             f"{path:<26}{f['requests']:>9}{f['bytes'] / 1024:>8.1f}{f['html_bytes'] / 1024:>9.1f}{f['external']:>9}"
             f"  {'ok' if ok else 'OVER BUDGET / FAILED'}"
         )
+    print(f"\n{'page':<26}{'pages/s':>9}{'p50 ms':>9}{'p99 ms':>9}  (one core, 20 connections, {SECONDS} s)")
+    for path, rate in rates.items():
+        print(
+            f"{path:<26}{rate['rate']:>9.0f}{rate['p50_ms']:>9.1f}{rate['p99_ms']:>9.1f}"
+            if rate
+            else f"{path:<26} wrk not installed"
+        )
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(results, indent=2))
+        Path(args.json).write_text(json.dumps({"pages": results, "throughput": rates}, indent=2))
     if over:
         print(f"\nOver budget, external or failing: {', '.join(over)}")
         sys.exit(1)
