@@ -39,7 +39,6 @@ MESSAGES = {
     "bad_role": N_("Unknown role %(role)s: use admin, operator or editor."),
     "user_exists": N_("The user %(username)s already exists."),
     "unknown_user": N_("There is no user %(username)s."),
-    "title_required": N_("An announcement needs a title."),
     "expires_before_publish": N_("An announcement cannot expire before it is published."),
     "bad_login": N_("Wrong username or password."),
     "bad_kiosk_name": N_("The kiosk name is empty or too long."),

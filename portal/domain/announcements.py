@@ -6,7 +6,7 @@ what this module finds published.
 
 from sqlalchemy import and_, func, or_, select
 
-from portal.domain.errors import DomainError, NotFound
+from portal.domain.errors import NotFound
 from portal.models import Announcement
 
 
@@ -33,22 +33,6 @@ def published(session, announcement_id, now):
     item = session.scalar(select(Announcement).where(Announcement.id == announcement_id, live(now)))
     if item is None:
         raise NotFound("not_found")
-    return item
-
-
-def add(session, title, body, now, publish_at=None, expire_at=None, pinned=False):
-    """Create an announcement; it must have a title and must not expire before it is published."""
-    title = title.strip()
-    if not title:
-        raise DomainError("title_required")
-    publish_at = publish_at or now
-    if expire_at is not None and expire_at <= publish_at:
-        raise DomainError("expires_before_publish")
-    item = Announcement(
-        title=title, body=body.strip(), publish_at=publish_at, expire_at=expire_at, pinned=pinned, created_at=now
-    )
-    session.add(item)
-    session.flush()
     return item
 
 
