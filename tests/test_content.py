@@ -188,7 +188,7 @@ def test_business_photo_is_cleaned_and_shown_small(editor, client, balai):
         row = session.scalar(select(Business).where(Business.name == "Kopi Gunung"))
     html = client.get("/umkm").get_data(as_text=True)
     assert f"/media/{row.photo.replace('.jpg', '-s.jpg')}" in html
-    assert "https://wa.me/6281211112222" in html
+    assert "whatsapp://send?phone=6281211112222" in html and "https://" not in html
     photo = client.get(f"/media/{row.photo}")
     assert photo.mimetype == "image/jpeg" and b"Phone X" not in photo.data
     photo.close()
