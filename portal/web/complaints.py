@@ -6,10 +6,8 @@ The API (``portal.web.api``) sends complaints through ``submit_complaint`` too, 
 the rate limit and the checks.
 """
 
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
-from flask_babel import format_date
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal import media
@@ -36,12 +34,6 @@ CATEGORY_ICONS = {
 FIELDS = ("category", "text", "name", "contact")
 
 
-def when(moment, village):
-    """A stored time as the village reads it, with the year: ``23 November 2026 09:05``."""
-    local = moment.astimezone(ZoneInfo(village.timezone if village else "Asia/Jakarta"))
-    return f"{format_date(local.date(), 'long')} {local:%H:%M}"
-
-
 def labels():
     """What complaint templates (public and console) use to name categories, statuses and times."""
     return {
@@ -49,7 +41,6 @@ def labels():
         "statuses": complaints.STATUSES,
         "category_icons": CATEGORY_ICONS,
         "display_code": complaints.display_code,
-        "when": when,
         "small": media.small,
     }
 
