@@ -41,7 +41,6 @@ STATUSES = {
     "answered": N_("Answered"),
     "closed": N_("Closed"),
 }
-OPEN = ("received", "in_progress")
 
 # 31 characters that cannot be mistaken for each other (no 0/O, 1/I/L): 10 of them are ~49 bits,
 # far too many to guess, and still short enough to type on a phone.

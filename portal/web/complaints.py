@@ -6,7 +6,6 @@ The API (``portal.web.api``) sends complaints through ``submit_complaint`` too, 
 the rate limit and the checks.
 """
 
-
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -16,6 +15,7 @@ from portal.domain.errors import DomainError, NotFound
 from portal.web.auth import balai
 from portal.web.errors import message, respond
 from portal.web.security import same_origin, settings
+from portal.web.tickets import public_base
 from portal.web.uploads import accepts_upload, store
 
 bp = Blueprint("complaints", __name__)
@@ -70,8 +70,7 @@ def submit_complaint(category, text, name="", contact="", with_photo=False):
 
 def status_url(code):
     """A complaint's status page as a full address (BALAI_PUBLIC_URL when set: the address phones use)."""
-    base = settings()["BALAI_PUBLIC_URL"].rstrip("/") or request.host_url.rstrip("/")
-    return base + url_for("complaints.status", code=complaints.display_code(code))
+    return public_base() + url_for("complaints.status", code=complaints.display_code(code))
 
 
 def with_retry_after(response, exc):

@@ -49,14 +49,18 @@ def issue_ticket(service_code, priority, source=None):
     return view
 
 
+def public_base():
+    """The portal's address as phones reach it: BALAI_PUBLIC_URL when set, else this request's host."""
+    return settings()["BALAI_PUBLIC_URL"].rstrip("/") or request.host_url.rstrip("/")
+
+
 def status_url(ticket_id):
-    """The ticket page's full address (BALAI_PUBLIC_URL when set, for QR codes that phones open).
+    """The ticket page's full address (for QR codes that phones open).
 
     Built as text, not with url_for: it is in every ticket answer phones poll, and ticket ids are
     URL-safe by construction. The path is the one ``public.ticket`` serves.
     """
-    base = settings()["BALAI_PUBLIC_URL"].rstrip("/") or request.host_url.rstrip("/")
-    return f"{base}/ticket/{ticket_id}"
+    return f"{public_base()}/ticket/{ticket_id}"
 
 
 def ticket_payload(view):
