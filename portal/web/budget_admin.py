@@ -12,10 +12,10 @@ from portal.charts import group_digits
 from portal.clock import local_date
 from portal.domain import budget
 from portal.domain.errors import DomainError
-from portal.domain.village import get_village
 from portal.web.auth import actor, balai, console_page
 from portal.web.budget import csv_response
 from portal.web.errors import message
+from portal.web.i18n import village_tz
 from portal.web.security import require_office
 from portal.web.uploads import accepts_upload, file_data
 
@@ -34,8 +34,7 @@ def index(user):
     now = balai().clock.now()
     with balai().db.read() as session:
         rows = budget.years(session, drafts=True)
-        village = get_village(session)
-    this_year = local_date(now, village.timezone if village else "Asia/Jakarta").year
+    this_year = local_date(now, village_tz()).year
     taken = {row.year for row in rows}
     suggested = this_year if this_year not in taken else max(taken) + 1
     return render_template("admin/budget_list.html", user=user, years=rows, suggested=suggested)

@@ -12,23 +12,15 @@ from portal.config import logo_path, media_dir
 from portal.domain import audit, content, pack
 from portal.domain.content import ContentInvalid
 from portal.domain.errors import DomainError
-from portal.domain.village import get_village
 from portal.models import Service
 from portal.web.auth import actor, balai, console_page, current_user
 from portal.web.errors import message
-from portal.web.i18n import local_input
+from portal.web.i18n import local_input, village_tz
 from portal.web.security import require_office
 from portal.web.uploads import accepts_upload, file_data, store
 
 bp = Blueprint("content_admin", __name__, url_prefix="/admin/content")
 bp.before_request(require_office)
-
-
-def village_tz():
-    """The village's time zone name (forms show local times)."""
-    with balai().db.read() as session:
-        village = get_village(session)
-    return village.timezone if village else "Asia/Jakarta"
 
 
 def form_value(f, value, tz):

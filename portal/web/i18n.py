@@ -3,9 +3,10 @@
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import request
+from flask import current_app, request
 from flask_babel import Babel, format_date, format_datetime, gettext
 
+from portal.domain.village import get_village
 from portal.messages import PRINTER, RECEIPT, STATUSES
 
 LANGUAGES = ("id", "en")
@@ -54,3 +55,10 @@ def local_datetime(moment, tz_name):
 def local_input(moment, tz_name):
     """A stored UTC time as a ``datetime-local`` form value in the village's time zone ("" for None)."""
     return moment.astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def village_tz():
+    """The village's time zone name (console forms take and show local times)."""
+    with current_app.extensions["balai"].db.read() as session:
+        village = get_village(session)
+    return village.timezone if village else "Asia/Jakarta"

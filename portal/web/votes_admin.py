@@ -14,9 +14,8 @@ from portal.domain import polls
 from portal.domain.content import local_datetime
 from portal.domain.errors import DomainError
 from portal.web.auth import actor, balai, console_page
-from portal.web.content_admin import village_tz
 from portal.web.errors import message
-from portal.web.i18n import local_input
+from portal.web.i18n import local_input, village_tz
 from portal.web.security import require_office
 
 bp = Blueprint("votes_admin", __name__, url_prefix="/admin/polls")
