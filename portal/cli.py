@@ -25,6 +25,7 @@ from portal.domain.errors import Conflict, DomainError
 from portal.domain.speech import counter_words
 from portal.domain.village import get_village
 from portal.housekeeping import hotspot_round, run_once
+from portal.sync import sync_round
 from portal.models import Counter
 
 log = logging.getLogger("balai")
@@ -162,7 +163,8 @@ def serve():
 @click.option("--once", is_flag=True, help="Do one round and exit.")
 def worker(once):
     """Background work every BALAI_WORKER_INTERVAL s: the business day, database housekeeping,
-    and (with BALAI_CAPTIVE) the internet check and the hotspot firewall's upkeep."""
+    (with BALAI_CAPTIVE) the internet check and the hotspot firewall's upkeep, and the sync with
+    the district hub (every BALAI_SYNC_INTERVAL s while it answers; ``--once`` tries it at once)."""
     balai = load_balai()
     if not schema_is_current(balai.db):
         raise click.ClickException("The database is not up to date. Run: python -m portal migrate")
@@ -170,6 +172,7 @@ def worker(once):
     rounds = [("housekeeping", lambda: run_once(balai.db, balai.clock, interval))]
     if balai.settings["BALAI_CAPTIVE"]:
         rounds.append(("hotspot", lambda: hotspot_round(balai.captive, balai.settings)))
+    rounds.append(("sync", lambda: sync_round(balai, force=once)))
     while True:
         for name, work in rounds:
             try:

@@ -177,6 +177,19 @@ SETTINGS = [
         "int",
     ),
     Setting(
+        "BALAI_UPSTREAM_URL",
+        "",
+        "The district hub's address, e.g. https://hub.kabupaten.go.id (empty: no sync; events wait in the outbox).",
+    ),
+    Setting("BALAI_UPSTREAM_KEY", "", "The village key the hub printed for this village (python -m hub village add)."),
+    Setting(
+        "BALAI_VILLAGE_CODE",
+        "",
+        "The village's 10-digit Kemendagri code for the hub (empty: the code in the village profile).",
+    ),
+    Setting("BALAI_SYNC_INTERVAL", "300", "Seconds between syncs while the hub answers (failures back off up to an hour).", "int"),
+    Setting("BALAI_SYNC_TIMEOUT", "20", "Seconds to wait for the hub's answer before giving the attempt up.", "int"),
+    Setting(
         "BALAI_REQUIRE_ALL_TIERS",
         "0",
         "Tests only: a test tier that would be skipped (no root, no Chromium) fails instead.",
@@ -292,6 +305,11 @@ def database_path(settings):
 def media_dir(settings):
     """Where uploaded photos and documents live (``portal.media`` names the files)."""
     return os.path.join(settings["BALAI_DATA_DIR"], "media")
+
+
+def backup_dir(settings):
+    """Where backups are written (the sync reports the newest one's time to the district)."""
+    return os.path.join(settings["BALAI_DATA_DIR"], "backups")
 
 
 def logo_path(settings):

@@ -151,6 +151,34 @@ MESSAGES = {
     "done_poll_close": N_("The poll “%(title)s” is closed."),
     "done_poll_publish": N_("Residents can now see the results of “%(title)s”."),
     "done_poll_hide": N_("The results of “%(title)s” are hidden from residents."),
+    # The sync with the district (the console's sync page says why the last attempt failed).
+    "sync_unreachable": N_("The district hub could not be reached. The internet may be down; Balai keeps trying."),
+    "sync_timeout": N_("The district hub did not answer in time. The link may be slow; Balai keeps trying."),
+    "sync_hub_error": N_("The district hub had a problem. Balai keeps trying; nothing is lost meanwhile."),
+    "sync_refused": N_(
+        "The district hub refused this village. Check the village code and key with the district's administrator."
+    ),
+    "sync_bad_answer": N_("The answer from the district hub could not be trusted, so it was not used."),
+    "sync_bad_key": N_("The village key (BALAI_UPSTREAM_KEY) is missing or mistyped. Ask the district for it."),
+    "sync_no_village_code": N_(
+        "The village has no 10-digit Kemendagri code. Enter it in the village profile or set BALAI_VILLAGE_CODE."
+    ),
+    "sync_bad_notice": N_("The district sent a notice the village cannot use."),
+    "done_sync_now": N_("Balai will contact the district hub within a minute."),
+    # The district hub (its dashboard and its command line).
+    "hub_bad_code": N_("%(code)s is not a village code: a Kemendagri code has 10 digits, such as 3203112005."),
+    "hub_bad_name": N_("The village needs a name (at most 120 characters)."),
+    "hub_village_exists": N_("The village %(code)s is already registered."),
+    "hub_unknown_village": N_("There is no village %(code)s on this hub."),
+    "hub_bad_role": N_("Unknown role %(role)s: use admin or staff."),
+    "hub_bad_kind": N_("Choose whether this is an announcement or a message."),
+    "hub_bad_title": N_("The title is empty or longer than 200 characters."),
+    "hub_body_too_long": N_("The text is longer than 8000 characters."),
+    "hub_no_villages": N_("Choose at least one village."),
+    "hub_expiry_past": N_("The end date must be in the future."),
+    "hub_unknown_notice": N_("This notice does not exist."),
+    "done_hub_sent": N_("Sent. The villages receive it the next time they sync."),
+    "done_hub_withdrawn": N_("Withdrawn. The villages remove it the next time they sync."),
     # Confirmations on the counter panel.
     "done_call_next": N_("Called %(number)s."),
     "done_recall": N_("Called %(number)s again."),

@@ -190,6 +190,9 @@ class Announcement(Base):
     expire_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set for announcements the district sent through the hub: its notice id. Shown as "from the
+    # district", replaced or withdrawn only by the hub.
+    district_id: Mapped[int | None] = mapped_column(Integer, unique=True, nullable=True)
 
 
 class Event(Base):
@@ -321,6 +324,8 @@ class Complaint(Base):
     photo: Mapped[str] = mapped_column(String(80), default="")
     status: Mapped[str] = mapped_column(String(12), default="received")
     client: Mapped[str] = mapped_column(String(64), default="")  # address, for the rate limit
+    # The resident asked for the text (never the name or contact) to go to the district as well.
+    forwarded: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -361,6 +366,8 @@ class Poll(Base):
     results_public: Mapped[bool] = mapped_column(Boolean, default=False)
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Its results went into the outbox for the district since it last closed (reopening clears it).
+    reported: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     options: Mapped[list["PollOption"]] = relationship(order_by="PollOption.position", cascade="all, delete-orphan")
 
 
@@ -509,3 +516,49 @@ class Uplink(Base):
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+class OutboxEvent(Base):
+    """Something the district should hear about, written in the same transaction as the change it
+    describes and pushed to the hub in ``seq`` order. ``id`` is the event's stable name: a retried
+    push sends the same ids, and the hub keeps each id once."""
+
+    __tablename__ = "outbox"
+    # AUTOINCREMENT: a seq is never reused after acknowledged rows are purged, so a new event can
+    # never land behind the pushed cursor.
+    __table_args__ = {"sqlite_autoincrement": True}
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+
+
+class SyncState(Base):
+    """Where the sync with the hub stands (one row): the cursors, the last contact and the backoff."""
+
+    __tablename__ = "sync_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pushed_seq: Mapped[int] = mapped_column(Integer, default=0)  # the hub acknowledged up to here
+    notice_cursor: Mapped[int] = mapped_column(Integer, default=0)  # the hub's notices applied so far
+    stats_through: Mapped[date | None] = mapped_column(ISODate, nullable=True)  # daily figures queued
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(String(40), default="")  # a code from portal.messages
+    last_error_detail: Mapped[str] = mapped_column(String(200), default="")
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row, for the backoff
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    clock_offset_s: Mapped[int | None] = mapped_column(Integer, nullable=True)  # hub's clock minus ours
+
+
+class DistrictMessage(Base):
+    """A message the district sent to the village's officials (not shown to residents)."""
+
+    __tablename__ = "district_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the test tiers need: Chromium (browser tier), espeak-ng (voice clips), wrk
-# (benchmarks), and for the captive portal's network tier iproute2, nftables, dnsmasq and conntrack.
+# (benchmarks), PostgreSQL (the hub's tests and the sync benchmark), and for the captive portal's
+# network tier iproute2, nftables, dnsmasq and conntrack.
 # Installed with apt-get when missing and we are root (CI runs as root on a clean machine);
 # otherwise the tiers that need them skip loudly, or fail under BALAI_REQUIRE_ALL_TIERS=1.
 set -euo pipefail
@@ -9,6 +10,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 command -v taskset >/dev/null 2>&1 || need+=(util-linux)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
 export PATH="$PATH:/usr/sbin:/sbin"
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import case, func, select
 
-from portal.domain import audit
+from portal.domain import audit, outbox
 from portal.domain.errors import DomainError, NotFound, Refused
 from portal.messages import N_
 from portal.models import Complaint, ComplaintUpdate, User
@@ -112,20 +112,32 @@ def check_rate(session, client, now, limit):
         raise TooOften("complaint_too_often", limit=limit, retry_after=wait, minutes=(wait + 59) // 60)
 
 
-def submit(session, category, text, name="", contact="", *, now, photo="", client="", limit=None):
+def submit(session, category, text, name="", contact="", *, now, photo="", client="", limit=None, forward=False):
     """Record a resident's complaint and return it (its ``code`` is the resident's key).
 
     ``limit`` is the per-hour allowance of ``client`` (None: no limit, for the demo). ``photo`` is
-    a name ``portal.media`` stored.
+    a name ``portal.media`` stored. ``forward``: the resident asked for the text to reach the
+    district too (the district hears of every complaint's category and status, never the name
+    or contact).
     """
     fields = clean(category, text, name, contact)
     if limit is not None:
         check_rate(session, client, now, limit)
     complaint = Complaint(
-        code=_unused_code(session), photo=photo or "", client=client, created_at=now, updated_at=now, **fields
+        code=_unused_code(session),
+        photo=photo or "",
+        client=client,
+        created_at=now,
+        updated_at=now,
+        forwarded=bool(forward),
+        **fields,
     )
     session.add(complaint)
     session.flush()
+    data = {"complaint": outbox.ref(complaint.code), "category": complaint.category, "forwarded": complaint.forwarded}
+    if complaint.forwarded:
+        data["text"] = complaint.text
+    outbox.add(session, "complaint.received", data, now)
     return complaint
 
 
@@ -231,6 +243,7 @@ def add_update(session, complaint, actor, now, status="", body="", public=True, 
     before = complaint.status
     if status:
         complaint.status = status
+        outbox.add(session, "complaint.status", {"complaint": outbox.ref(complaint.code), "status": status}, now)
     complaint.updated_at = now
     session.flush()
     changes = {"public": public, "body": body, "corrects": corrects}

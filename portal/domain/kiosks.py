@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from portal.domain import outbox
 from portal.domain.errors import Conflict, DomainError, NotFound
 from portal.domain.users import token_hash
 from portal.models import Kiosk, PrintJob
@@ -21,6 +22,7 @@ TOKEN_PREFIX = "balai_kiosk_"
 PAIRING_VALID = timedelta(hours=24)
 # What an agent may report about its printer.
 PRINTER_STATES = ("ok", "near_end", "out", "unreachable", "unknown")
+FAULTS = {"near_end", "out", "unreachable"}  # states an official (or the district) must act on
 # The agent reports every few seconds (kiosk.agent.HEARTBEAT_S); silence for longer than this
 # means it is not running, whatever it said last.
 AGENT_STALE = timedelta(seconds=30)
@@ -116,6 +118,9 @@ def heartbeat(session, kiosk_id, agent_id, state, detail, now):
     if state not in PRINTER_STATES:
         raise DomainError("bad_field", field="printer.state")
     kiosk = session.get(Kiosk, kiosk_id)
+    if state != kiosk.printer_state and FAULTS.intersection((state, kiosk.printer_state)):
+        # The district hears when a printer goes wrong and when it is fine again.
+        outbox.add(session, "printer.state", {"kiosk": kiosk.name, "state": state, "detail": detail[:200]}, now)
     kiosk.last_seen_at = now
     kiosk.agent_id = agent_id
     kiosk.printer_state = state

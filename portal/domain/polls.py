@@ -185,6 +185,7 @@ def open_poll(session, actor, now, poll_id):
         raise Conflict("poll_already_open")
     if poll.closes_at is not None and poll.closes_at <= now:
         raise Refused("poll_closes_in_past")
+    poll.reported = False  # a reopened poll reports its results again when it closes
     return _set(session, actor, now, poll, "poll.open", status="open")
 
 

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, literal, select, text
 from sqlalchemy.orm import joinedload
 
-from portal.domain import kiosks
+from portal.domain import kiosks, outbox
 from portal.domain.errors import Conflict, NotFound, Refused
 from portal.domain.estimate import line_for
 from portal.domain.speech import call_text, call_words
@@ -291,6 +291,7 @@ class Queue:
             }
             db.execute(insert(Ticket.__table__).values(ticket))
             db.execute(insert(TicketEvent.__table__).values(event_row(ticket, "issued", now)))
+            report(db, "ticket.issued", ticket["id"], day, service.code, now, source=source, priority=bool(priority))
             if print_on is not None:
                 db.execute(insert(PrintJob.__table__).values(kiosks.job_row(print_on, ticket["id"], lang, now)))
             bump_version(db)
@@ -414,6 +415,8 @@ class Queue:
                 raise Conflict("wrong_state", number=ticket.number, status=public_status(ticket, day))
             record(session, ticket, event, now, user_id)
             change(ticket, now)
+            if event == "cancelled":
+                report(session, "ticket.cancelled", ticket.id, ticket.day, ticket.service.code, now)
             changed = self._changed(session, ticket)
         return self.ticket(changed)
 
@@ -441,6 +444,7 @@ class Queue:
                 ticket.status = "skipped"
                 ticket.finished_at = now
                 record(session, ticket, "skipped", now, user_id)
+                report(session, "ticket.skipped", ticket.id, ticket.day, ticket.service.code, now)
             changed = self._changed(session, ticket)
         if event == "done":
             self._finished += 1
@@ -588,6 +592,28 @@ def finish(session, ticket, now, user_id):
     ticket.started_at = ticket.started_at or ticket.called_at
     ticket.finished_at = now
     record(session, ticket, "done", now, user_id)
+    report(
+        session,
+        "ticket.served",
+        ticket.id,
+        ticket.day,
+        ticket.service.code,
+        now,
+        counter=ticket.counter.name if ticket.counter else "",
+        wait_s=seconds_between(ticket.created_at, ticket.called_at),
+        service_s=seconds_between(ticket.started_at, now),
+    )
+
+
+def report(session, kind, ticket_id, day, service_code, now, **details):
+    """Tell the district (through the outbox) what happened to a ticket of ``day``."""
+    data = {"ticket": outbox.ref(ticket_id), "day": day.isoformat(), "service": service_code}
+    outbox.add(session, kind, {**data, **details}, now)
+
+
+def seconds_between(start, end):
+    """Whole seconds from ``start`` to ``end`` (None when either is missing)."""
+    return round((end - start).total_seconds()) if start and end else None
 
 
 def record(session, ticket, kind, now, user_id=None, counter_id=None):

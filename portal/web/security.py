@@ -117,9 +117,14 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def init_app(app):
-    """Install the headers and the CSRF error page."""
-    app.wsgi_app = with_headers(app.wsgi_app)
+    """Install the headers, the session cookies and the CSRF error page."""
     app.session_interface = SessionInterface()
+    init_headers(app)
+
+
+def init_headers(app):
+    """Install the headers and the CSRF error page (the hub uses these too)."""
+    app.wsgi_app = with_headers(app.wsgi_app)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

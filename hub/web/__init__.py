@@ -1,0 +1,1 @@
+"""The hub's web layer: the villages' signed API and the staff dashboard."""
