@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from hub import protocol
+from hub.ingest import DAY_FIELDS
 from hub.models import Complaint, DailyReport, Day, Event, PollResult, Printer, Village
 from portal.domain.errors import Conflict, DomainError, NotFound
 
@@ -18,7 +19,7 @@ def normalise_code(code):
     """A Kemendagri code as stored: its 10 digits ("32.03.11.2005" → "3203112005"), or DomainError."""
     digits = "".join(ch for ch in str(code) if ch not in ". ")
     if not protocol.VILLAGE_CODE.fullmatch(digits):
-        raise DomainError("hub_bad_code", code=code)
+        raise DomainError("hub_bad_code", village=code)
     return digits
 
 
@@ -30,7 +31,7 @@ def add(session, code, name, now):
     if not name or len(name) > 120:
         raise DomainError("hub_bad_name")
     if session.scalar(select(Village).where(Village.code == code)) is not None:
-        raise Conflict("hub_village_exists", code=code)
+        raise Conflict("hub_village_exists", village=code)
     key = protocol.new_key()
     village = Village(code=code, name=name, key=key, created_at=now, health="{}")
     session.add(village)
@@ -50,10 +51,10 @@ def by_code(session, code):
     try:
         code = normalise_code(code)
     except DomainError:
-        raise NotFound("hub_unknown_village", code=code) from None
+        raise NotFound("hub_unknown_village", village=code) from None
     village = session.scalar(select(Village).where(Village.code == code))
     if village is None:
-        raise NotFound("hub_unknown_village", code=code)
+        raise NotFound("hub_unknown_village", village=code)
     return village
 
 
@@ -100,7 +101,15 @@ def printer_faults(session, village):
             continue
         name = str(printer.get("kiosk", ""))
         if printer.get("state") in PRINTER_FAULTS:
-            faults.setdefault(name, {"kiosk": name, "state": printer["state"], "detail": printer.get("detail", ""), "at": village.health_at})
+            faults.setdefault(
+                name,
+                {
+                    "kiosk": name,
+                    "state": printer["state"],
+                    "detail": printer.get("detail", ""),
+                    "at": village.health_at,
+                },
+            )
         else:
             faults.pop(name, None)  # the latest health says it is fine now
     return sorted(faults.values(), key=lambda fault: fault["kiosk"])
@@ -130,10 +139,27 @@ def overview(session, villages, today, now):
     ]
 
 
+def day_totals(session, villages, today):
+    """The figures of ``today`` summed over ``villages`` (the dashboard's totals row)."""
+    sums = session.execute(
+        select(*(func.coalesce(func.sum(getattr(Day, name)), 0) for name in DAY_FIELDS)).where(
+            Day.village_id.in_([v.id for v in villages]), Day.day == today
+        )
+    ).one()
+    return day_figures(Day(day=today, **dict(zip(DAY_FIELDS, sums, strict=True))))
+
+
 def day_figures(day):
     """A Day row as the dashboard shows it (zeros for a day without tickets)."""
     if day is None:
-        return {"issued": 0, "served": 0, "skipped": 0, "cancelled": 0, "average_wait_s": None, "average_service_s": None}
+        return {
+            "issued": 0,
+            "served": 0,
+            "skipped": 0,
+            "cancelled": 0,
+            "average_wait_s": None,
+            "average_service_s": None,
+        }
     return {
         "day": day.day,
         "issued": day.issued,
@@ -147,9 +173,7 @@ def day_figures(day):
 
 def detail(session, village, days=14):
     """One village in depth: its last ``days`` queue days, open complaints, printers and poll results."""
-    recent = session.scalars(
-        select(Day).where(Day.village_id == village.id).order_by(Day.day.desc()).limit(days)
-    ).all()
+    recent = session.scalars(select(Day).where(Day.village_id == village.id).order_by(Day.day.desc()).limit(days)).all()
     reports = {
         r.day: json.loads(r.data)
         for r in session.scalars(
@@ -167,7 +191,9 @@ def detail(session, village, days=14):
             .order_by(Complaint.status.in_(OPEN_COMPLAINTS).desc(), Complaint.received_at.desc())
             .limit(100)
         ).all(),
-        "printers": session.scalars(select(Printer).where(Printer.village_id == village.id).order_by(Printer.kiosk)).all(),
+        "printers": session.scalars(
+            select(Printer).where(Printer.village_id == village.id).order_by(Printer.kiosk)
+        ).all(),
         "printer_faults": printer_faults(session, village),
         "polls": [
             json.loads(p.data)

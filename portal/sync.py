@@ -21,6 +21,7 @@ import logging
 import re
 import urllib.error
 import urllib.request
+from datetime import timedelta
 
 from hub import protocol
 from portal import health
@@ -51,9 +52,15 @@ class Hub:
         self.timeout = timeout
         self.offset = 0  # seconds to add to our clock to get the hub's (learned by probe)
 
-    def probe(self, now):
-        """Ask whether the hub is up; learn the clock offset from its ``Date``. Returns the offset."""
+    def probe(self, clock):
+        """Ask whether the hub is up; learn the clock offset from its ``Date``. Returns the offset.
+
+        ``Date`` has whole seconds, cut off rather than rounded, so its mean is half a second
+        early; it is compared with the middle of our request's round trip.
+        """
+        sent = clock.now()
         status, headers, _body = self._send("GET", "/api/v1/health")
+        now = sent + (clock.now() - sent) / 2 - timedelta(milliseconds=500)
         if status != 200:
             raise SyncError("sync_hub_error", f"health: HTTP {status}")
         date = headers.get("Date")
@@ -166,7 +173,7 @@ def sync_round(balai, force=False):
             return {"sync": f"failed: {problem[0]}", "reports_queued": queued}
     hub = Hub(settings["BALAI_UPSTREAM_URL"], code, settings["BALAI_UPSTREAM_KEY"], settings["BALAI_SYNC_TIMEOUT"])
     try:
-        offset = hub.probe(balai.clock.now())
+        offset = hub.probe(balai.clock)
         pushed = push_all(balai, hub)
         applied = pull(balai, hub)
     except SyncError as exc:

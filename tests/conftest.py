@@ -1,6 +1,7 @@
 """Shared fixtures: a real SQLite file per test (copied from a migrated demo template), a clock
 tests can move, the Flask app, a test client, officials, and a real waitress server."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -16,6 +17,7 @@ from portal.clock import FakeClock
 from portal.config import load
 from portal.domain import demo, kiosks, users
 from portal.server import create as create_server
+from tests import postgres as pg
 
 REQUIRE_ALL_TIERS = os.environ.get("BALAI_REQUIRE_ALL_TIERS", "").lower() in ("1", "on", "yes", "true")
 # Monday 23 November 2026, 09:00 WIB: the demo's capped service (Bantuan Sosial) is open.
@@ -151,6 +153,14 @@ def free_port():
 @pytest.fixture
 def server(app):
     """The app behind a real waitress server on a loopback port; yields its base URL."""
+    # On stopping, answer kiosk agents' long polls at once.
+    with serving(app, on_stop=app.extensions["balai"].printing.close) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(app, on_stop=None):
+    """Run ``app`` behind a real waitress server on a loopback port while the block runs; gives its URL."""
     instance = create_server(app, "127.0.0.1:0", threads=8, connections=100)
     stopping = threading.Event()
 
@@ -165,11 +175,23 @@ def server(app):
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{instance.effective_port}"
-    stopping.set()
-    app.extensions["balai"].printing.close()  # answer kiosk agents' long polls now
-    instance.task_dispatcher.shutdown(timeout=5)  # workers finish first: no write to a closed socket
-    instance.close()
-    thread.join(timeout=5)
-    # Connections still open (a kiosk agent's long poll when it was stopped) are closed too.
-    wasyncore.close_all(instance._map, ignore_all=True)
+    try:
+        yield f"http://127.0.0.1:{instance.effective_port}"
+    finally:
+        stopping.set()
+        if on_stop is not None:
+            on_stop()
+        instance.task_dispatcher.shutdown(timeout=5)  # workers finish first: no write to a closed socket
+        instance.close()
+        thread.join(timeout=5)
+        # Connections still open (a kiosk agent's long poll when it was stopped) are closed too.
+        wasyncore.close_all(instance._map, ignore_all=True)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A private PostgreSQL server for the whole run (``tests/postgres.py``); ``.url()`` makes a database."""
+    need(pg.binaries() is not None, "PostgreSQL is not installed (tests/setup-system.sh installs it as root)")
+    cluster = pg.Cluster()
+    yield cluster
+    cluster.stop()
