@@ -41,7 +41,10 @@ def create_app(overrides=None, clock=None):
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
     # The hub's own templates first, then the village's (for the shared icons).
     app.jinja_loader = jinja2.ChoiceLoader(
-        [jinja2.FileSystemLoader(Path(__file__).parent / "templates"), jinja2.FileSystemLoader(ROOT / "portal" / "templates")]
+        [
+            jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+            jinja2.FileSystemLoader(ROOT / "portal" / "templates"),
+        ]
     )
     app.config.update(
         SECRET_KEY=secret_key(settings["BALAI_HUB_DATA_DIR"]),
@@ -66,7 +69,7 @@ def create_app(overrides=None, clock=None):
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # villages sign their requests; no cookies
     app.register_blueprint(dashboard.bp)
-    dashboard.init_app(app, settings)
+    dashboard.init_app(app)
     if settings["BALAI_HUB_PROXIES"]:
         # Behind nginx or Caddy: the client's address and https come from their headers.
         n = settings["BALAI_HUB_PROXIES"]

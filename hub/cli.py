@@ -52,7 +52,8 @@ def serve():
         )
     except OSError as exc:
         raise click.ClickException(
-            f"Cannot listen on {settings['BALAI_HUB_LISTEN']}: {exc.strerror}. Set BALAI_HUB_LISTEN to another host:port."
+            f"Cannot listen on {settings['BALAI_HUB_LISTEN']}: {exc.strerror}. "
+            "Set BALAI_HUB_LISTEN to another host:port."
         ) from None
     server.print_listen("Balai hub serving on http://{}:{}")
     server.run()

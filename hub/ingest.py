@@ -18,7 +18,16 @@ from portal.models import from_utc_text
 
 EVENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 KIND = re.compile(r"[a-z_]{1,14}\.[a-z_]{1,14}")
-DAY_FIELDS = ("issued", "served", "skipped", "cancelled", "wait_total_s", "wait_count", "service_total_s", "service_count")
+DAY_FIELDS = (
+    "issued",
+    "served",
+    "skipped",
+    "cancelled",
+    "wait_total_s",
+    "wait_count",
+    "service_total_s",
+    "service_count",
+)
 TICKET_FIELDS = {
     "ticket.issued": "issued",
     "ticket.served": "served",
@@ -108,7 +117,11 @@ def apply_figures(session, village_id, events):
                 "received_at": at,
             }
             statement = upsert(Complaint).values(
-                village_id=village_id, ref=str(data.get("complaint", ""))[:20], status="received", status_at=at, **values
+                village_id=village_id,
+                ref=str(data.get("complaint", ""))[:20],
+                status="received",
+                status_at=at,
+                **values,
             )
             session.execute(statement.on_conflict_do_update(index_elements=["village_id", "ref"], set_=values))
         elif kind == "complaint.status" and data.get("status") in COMPLAINT_STATUSES:
@@ -122,7 +135,9 @@ def apply_figures(session, village_id, events):
             keep_latest(session, PollResult, {"village_id": village_id, "poll": data["poll"]}, values, at)
         elif kind == "stats.daily" and isinstance(data.get("day"), str):
             day = date.fromisoformat(data["day"])
-            keep_latest(session, DailyReport, {"village_id": village_id, "day": day}, {"data": json.dumps(data), "at": at}, at)
+            keep_latest(
+                session, DailyReport, {"village_id": village_id, "day": day}, {"data": json.dumps(data), "at": at}, at
+            )
     for day in sorted(days):
         counts = days[day]
         statement = upsert(Day).values(village_id=village_id, day=day, **counts)
@@ -142,7 +157,10 @@ def add_ticket(days, kind, data):
     counts = days[day]
     counts[field] += 1
     if kind == "ticket.served":
-        for name, total, count in (("wait_s", "wait_total_s", "wait_count"), ("service_s", "service_total_s", "service_count")):
+        for name, total, count in (
+            ("wait_s", "wait_total_s", "wait_count"),
+            ("service_s", "service_total_s", "service_count"),
+        ):
             if isinstance(data.get(name), int) and data[name] >= 0:
                 counts[total] += data[name]
                 counts[count] += 1

@@ -97,6 +97,7 @@ def create_app(overrides=None, clock=None):
         polls,
         public,
         security,
+        sync_admin,
         uploads,
         votes,
         votes_admin,
@@ -136,5 +137,6 @@ def create_app(overrides=None, clock=None):
     app.register_blueprint(votes_admin.bp)
     app.register_blueprint(info.bp)
     app.register_blueprint(content_admin.bp)
+    app.register_blueprint(sync_admin.bp)
     app.jinja_env.globals["may"] = auth.may  # the console nav shows what the role may open
     return app

@@ -25,8 +25,8 @@ from portal.domain.errors import Conflict, DomainError
 from portal.domain.speech import counter_words
 from portal.domain.village import get_village
 from portal.housekeeping import hotspot_round, run_once
-from portal.sync import sync_round
 from portal.models import Counter
+from portal.sync import sync_round
 
 log = logging.getLogger("balai")
 DEMO_LOGO = demo_village.PACK / "files" / "logo.png"

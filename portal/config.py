@@ -187,7 +187,12 @@ SETTINGS = [
         "",
         "The village's 10-digit Kemendagri code for the hub (empty: the code in the village profile).",
     ),
-    Setting("BALAI_SYNC_INTERVAL", "300", "Seconds between syncs while the hub answers (failures back off up to an hour).", "int"),
+    Setting(
+        "BALAI_SYNC_INTERVAL",
+        "300",
+        "Seconds between syncs while the hub answers (failures back off up to an hour).",
+        "int",
+    ),
     Setting("BALAI_SYNC_TIMEOUT", "20", "Seconds to wait for the hub's answer before giving the attempt up.", "int"),
     Setting(
         "BALAI_REQUIRE_ALL_TIERS",

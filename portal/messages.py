@@ -78,6 +78,9 @@ MESSAGES = {
     "pack_confirm": N_("Choose a content pack file and tick the box to confirm the replacement."),
     "done_pack": N_("The content pack was imported (%(count)s entries)."),
     "not_creatable": N_("This kind of entry cannot be added or removed here."),
+    "content_from_district": N_(
+        "This announcement comes from the district: it changes only when the district changes it."
+    ),
     # Complaints.
     "complaint_bad_category": N_("Choose what your complaint or aspiration is about."),
     "complaint_text_length": N_("Please write between %(minimum)s and %(maximum)s characters."),
@@ -166,10 +169,10 @@ MESSAGES = {
     "sync_bad_notice": N_("The district sent a notice the village cannot use."),
     "done_sync_now": N_("Balai will contact the district hub within a minute."),
     # The district hub (its dashboard and its command line).
-    "hub_bad_code": N_("%(code)s is not a village code: a Kemendagri code has 10 digits, such as 3203112005."),
+    "hub_bad_code": N_("%(village)s is not a village code: a Kemendagri code has 10 digits, such as 3203112005."),
     "hub_bad_name": N_("The village needs a name (at most 120 characters)."),
-    "hub_village_exists": N_("The village %(code)s is already registered."),
-    "hub_unknown_village": N_("There is no village %(code)s on this hub."),
+    "hub_village_exists": N_("The village %(village)s is already registered."),
+    "hub_unknown_village": N_("There is no village %(village)s on this hub."),
     "hub_bad_role": N_("Unknown role %(role)s: use admin or staff."),
     "hub_bad_kind": N_("Choose whether this is an announcement or a message."),
     "hub_bad_title": N_("The title is empty or longer than 200 characters."),
@@ -177,6 +180,11 @@ MESSAGES = {
     "hub_no_villages": N_("Choose at least one village."),
     "hub_expiry_past": N_("The end date must be in the future."),
     "hub_unknown_notice": N_("This notice does not exist."),
+    "hub_bad_expiry": N_("The end date is not a date."),
+    "hub_not_your_notice": N_(
+        "This notice also went to villages you do not look after. Ask a district administrator to withdraw it."
+    ),
+    "hub_login_throttled": N_("Too many wrong sign-ins. Please wait %(minutes)s minutes and try again."),
     "done_hub_sent": N_("Sent. The villages receive it the next time they sync."),
     "done_hub_withdrawn": N_("Withdrawn. The villages remove it the next time they sync."),
     # Confirmations on the counter panel.

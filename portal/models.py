@@ -526,7 +526,7 @@ class OutboxEvent(Base):
     __tablename__ = "outbox"
     # AUTOINCREMENT: a seq is never reused after acknowledged rows are purged, so a new event can
     # never land behind the pushed cursor.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = ({"sqlite_autoincrement": True},)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(32), unique=True)
     kind: Mapped[str] = mapped_column(String(30))

@@ -19,6 +19,7 @@ import email.utils
 import json
 import logging
 import re
+import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -30,6 +31,7 @@ from portal.domain.errors import DomainError
 from portal.domain.village import get_village
 
 log = logging.getLogger("balai.sync")
+RETRY_PAUSE_S = 1  # before sending a request again after a 5xx
 MAX_BATCHES_PER_ROUND = 40  # 20,000 events: a long outage's backlog, without holding the worker for ever
 
 
@@ -50,7 +52,7 @@ class Hub:
         self.code = code
         self.key = key
         self.timeout = timeout
-        self.offset = 0  # seconds to add to our clock to get the hub's (learned by probe)
+        self.offset = None  # seconds to add to our clock to get the hub's (learned by probe)
 
     def probe(self, clock):
         """Ask whether the hub is up; learn the clock offset from its ``Date``. Returns the offset.
@@ -91,7 +93,7 @@ class Hub:
 
     def _signed(self, method, path, now, body=b""):
         """A signed request whose answer must be JSON signed by the hub for this request."""
-        stamp = int(now.timestamp()) + self.offset
+        stamp = int(now.timestamp()) + (self.offset or 0)
         headers = {
             protocol.HEADER_VILLAGE: self.code,
             protocol.HEADER_TIMESTAMP: str(stamp),
@@ -116,6 +118,16 @@ class Hub:
         return document
 
     def _send(self, method, path, body=b"", headers=None):
+        """``(status, headers, body)`` of a request, sent once more after a 5xx answer (a hub behind
+        a flaky proxy, or restarting): without that a link failing every other request would fail
+        every round. Safe, because the hub keeps each event once and pulls change nothing."""
+        status, answer_headers, answer = self._send_once(method, path, body, headers)
+        if status >= 500:
+            time.sleep(RETRY_PAUSE_S)
+            status, answer_headers, answer = self._send_once(method, path, body, headers)
+        return status, answer_headers, answer
+
+    def _send_once(self, method, path, body, headers):
         """``(status, headers, body)`` of one request; SyncError when the hub cannot be reached."""
         request = urllib.request.Request(
             self.base + path, data=body or None, method=method, headers={"User-Agent": "Balai", **(headers or {})}

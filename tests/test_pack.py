@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from portal import make_balai
 from portal.cli import DEMO_LOGO
-from portal.config import load
-from portal.domain import audit, pack
+from portal.config import load, media_dir
+from portal.domain import audit, district, pack
 from portal.domain.errors import DomainError
 from portal.models import Announcement, Business, Document, LetterType, Service, Village
 from tests.conftest import csrf_from, login, settings_for
@@ -177,3 +177,17 @@ def zip_of(entries):
         for name, data in entries.items():
             archive.writestr(name, data)
     return out.getvalue()
+
+
+def test_the_districts_announcements_stay_out_of_packs(balai, clock, tmp_path):
+    """Does a pack carry or wipe the district's announcements? Neither: they belong to the sync."""
+    notice = {"id": 7, "kind": "announcement", "title": "Vaksinasi", "body": "", "sent_at": clock.now().isoformat()}
+    with balai.db.write() as session:
+        district.apply_notices(session, [notice], 7, clock.now())
+        doc, files = pack.export(session, media_dir(balai.settings), tmp_path / "logo.png", clock.now())
+    assert "Vaksinasi" not in [a["title"] for a in doc["announcements"]]
+    source = tmp_path / "pack.zip"
+    source.write_bytes(pack.write_zip(doc, files))
+    with balai.db.write() as session:
+        pack.load(session, source, media_dir(balai.settings), tmp_path / "logo.png", audit.SYSTEM, clock.now())
+        assert session.scalar(select(Announcement).where(Announcement.district_id == 7)).title == "Vaksinasi"

@@ -77,14 +77,15 @@ def pseudo_app(app, tmp_path, monkeypatch):
 
 
 class VisibleText(HTMLParser):
-    """The text a person sees (or hears from a screen reader) on a page."""
+    """The text a person sees (or hears from a screen reader) on a page, less ``<code>``: setting
+    names and commands are typed as they are, in every language."""
 
     def __init__(self):
         super().__init__()
         self.chunks, self.hidden = [], 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
+        if tag in ("script", "style", "code"):
             self.hidden += 1
         attrs = dict(attrs)
         self.chunks += [attrs[a] for a in VISIBLE_ATTRIBUTES if attrs.get(a)]
@@ -92,7 +93,7 @@ class VisibleText(HTMLParser):
             self.chunks.append(attrs["value"])
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style"):
+        if tag in ("script", "style", "code"):
             self.hidden -= 1
 
     def handle_data(self, data):

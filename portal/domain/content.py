@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from portal.domain import audit, letters
-from portal.domain.errors import DomainError, NotFound
+from portal.domain.errors import DomainError, NotFound, Refused
 from portal.domain.village import bump_version
 from portal.messages import N_
 from portal.models import Announcement, Business, Contact, Document, Event, LetterType, Officer, Service, Village
@@ -330,6 +330,25 @@ KINDS = {
 }
 
 
+class FromDistrict(Refused):
+    """An announcement the district sent: it changes only when the district changes it (the sync)."""
+
+    def __init__(self):
+        super().__init__("content_from_district")
+
+
+def check_editable(row):
+    """Refuse to change a row the district sent (``district_id`` set); FromDistrict if so."""
+    if getattr(row, "district_id", None) is not None:
+        raise FromDistrict()
+
+
+def village_owned(kind):
+    """The condition for rows the village itself owns (not the district's announcements): what a
+    content pack exports and what its import replaces."""
+    return kind.model.district_id.is_(None) if hasattr(kind.model, "district_id") else true()
+
+
 def kind_of(name):
     """The Kind called ``name``; NotFound for anything else."""
     if name not in KINDS:
@@ -427,6 +446,7 @@ def create(session, kind, values, actor, now):
 def update(session, kind, row_id, values, actor, now):
     """Change a row of ``kind`` to ``values``; the audit log gets the fields that changed."""
     row = get(session, kind, row_id)
+    check_editable(row)
     _check_unique(session, kind, values, row_id)
     if kind.name == "announcement" and values.get("publish_at") is None:
         values = {**values, "publish_at": row.publish_at}
@@ -445,6 +465,7 @@ def delete(session, kind, row_id, actor, now):
     if not kind.creatable:
         raise DomainError("not_creatable")
     row = get(session, kind, row_id)
+    check_editable(row)
     title = getattr(row, kind.title)
     session.delete(row)
     bump_version(session)  # every kind shows on the home page, the kiosk or the board
@@ -455,6 +476,7 @@ def unpublish(session, row_id, actor, now):
     """Hide an announcement now (its expiry becomes now); it stays in the console to publish again."""
     kind = KINDS["announcement"]
     row = get(session, kind, row_id)
+    check_editable(row)
     if row.expire_at is not None and row.expire_at <= now:
         return row
     values = {"expire_at": now, "publish_at": min(row.publish_at, now)}

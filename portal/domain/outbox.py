@@ -37,14 +37,21 @@ def ref(secret):
 
 def wire(event):
     """An outbox row as it travels: ``{"id", "kind", "at", "data"}``."""
-    return {"id": event.id, "kind": event.kind, "at": utc_text(event.at.astimezone(UTC)), "data": json.loads(event.payload)}
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "at": utc_text(event.at.astimezone(UTC)),
+        "data": json.loads(event.payload),
+    }
 
 
 def batch(session, after, max_events, max_bytes):
     """The next events after ``seq`` ``after``: at most ``max_events``, and about ``max_bytes`` of
     JSON (always at least one, so a single large event cannot block the queue).
     Returns ``(last seq, [wire events])``."""
-    rows = session.scalars(select(OutboxEvent).where(OutboxEvent.seq > after).order_by(OutboxEvent.seq).limit(max_events))
+    rows = session.scalars(
+        select(OutboxEvent).where(OutboxEvent.seq > after).order_by(OutboxEvent.seq).limit(max_events)
+    )
     events, size, last = [], 0, after
     for row in rows:
         size += len(row.payload) + 120

@@ -97,7 +97,7 @@ def export(session, media_directory, logo, now):
     for key, kind_name in SECTIONS.items():
         kind = content.KINDS[kind_name]
         doc[key] = []
-        for row in content.rows(session, kind):
+        for row in session.scalars(select(kind.model).where(content.village_owned(kind)).order_by(*kind.order)):
             item = {}
             for f in kind.fields:
                 value = getattr(row, f.name)
@@ -280,7 +280,7 @@ def _load(session, doc, files, media_directory, logo, now, shift_dates, photo_mb
     summary.update(services=len(services), letter_types=len(doc.get("letter_types", [])))
     for key, kind_name in SECTIONS.items():
         kind = content.KINDS[kind_name]
-        session.execute(delete(kind.model))
+        session.execute(delete(kind.model).where(content.village_owned(kind)))  # the district's stay
         for number, item in enumerate(doc.get(key, []), 1):
             form = {f.name: _form_text(kind, f, item) for f in kind.fields if f.kind not in content.FILE_KINDS}
             paths = {f.name: item.get(f.name) for f in kind.fields if f.kind in content.FILE_KINDS}

@@ -8,7 +8,7 @@ waiting list live.
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from portal.domain import kiosks, stats, users
+from portal.domain import district_messages, kiosks, stats, users
 from portal.domain.captive import uplink
 from portal.domain.errors import DomainError
 from portal.domain.queue import current_tickets, get_counter, ticket_summary
@@ -72,6 +72,7 @@ def index():
     with balai().db.read() as session:
         today = stats.daily(session, business_day(session, now))
         printers = kiosks.overview(session, now)
+        district_unread = district_messages.unread(session) if may("sync", user) else 0
     return render_template(
         "admin/index.html",
         user=user,
@@ -79,6 +80,7 @@ def index():
         can_queue=may("queue"),
         today=today,
         printers=printers,
+        district_unread=district_unread,
     )
 
 

@@ -182,6 +182,7 @@ def announcements_list():
                 "title": a.title,
                 "body": a.body,
                 "pinned": a.pinned,
+                "from_district": a.district_id is not None,
                 "publish_at": a.publish_at.isoformat(),
                 "expire_at": a.expire_at.isoformat() if a.expire_at else None,
                 "url": url_for("info.news_item", item_id=a.id),
@@ -194,12 +195,16 @@ def announcements_list():
 @bp.post("/complaints")
 def create_complaint():
     """Send a complaint (public, rate-limited per address): ``{"category", "text", "name"?,
-    "contact"?}`` → 201 ``{tracking_code, status_url}``; 429 with Retry-After when too many."""
+    "contact"?, "forward"?}`` → 201 ``{tracking_code, status_url}``; 429 with Retry-After when too
+    many. ``forward: true`` sends the text (never the name or contact) to the district too."""
     data = json_body()
     fields = {
         name: text_field(data, name, required=False, limit=None) for name in ("category", "text", "name", "contact")
     }
-    code = submit_complaint(**fields)
+    forward = data.get("forward", False)
+    if not isinstance(forward, bool):
+        raise DomainError("bad_field", field="forward")
+    code = submit_complaint(forward=forward, **fields)
     response = jsonify(tracking_code=complaints.display_code(code), status_url=status_url(code))
     response.status_code = 201
     response.headers["Location"] = url_for("api.complaint", code=complaints.display_code(code))

@@ -17,6 +17,7 @@ PERMISSIONS = {
     "content": ("admin", "editor"),
     "stats": ("admin", "operator", "editor"),
     "hotspot": ("admin", "operator"),
+    "sync": ("admin", "editor"),  # the district sync's status, its messages, "sync now"
     "setup": ("admin",),  # the whole village at once: content pack import, the audit log
 }
 

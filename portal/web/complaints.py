@@ -48,8 +48,9 @@ def labels():
 bp.context_processor(labels)
 
 
-def submit_complaint(category, text, name="", contact="", with_photo=False):
-    """Send a complaint from this request's client; returns its stored tracking code.
+def submit_complaint(category, text, name="", contact="", with_photo=False, forward=False):
+    """Send a complaint from this request's client; returns its stored tracking code. ``forward``:
+    the resident asked for the text to go to the district too.
 
     The fields and the rate limit are checked before the photo is stored, so a refused complaint
     leaves no file behind; ``complaints.submit`` checks both again inside its transaction.
@@ -63,7 +64,7 @@ def submit_complaint(category, text, name="", contact="", with_photo=False):
     photo = store("photo", "photo") if with_photo else None
     with balai().db.write() as session:
         complaint = complaints.submit(
-            session, category, text, name, contact, photo=photo, client=client, now=now, limit=limit
+            session, category, text, name, contact, photo=photo, client=client, now=now, limit=limit, forward=forward
         )
         return complaint.code
 
@@ -109,6 +110,7 @@ def send():
         # The body is bigger than any photo we take: nothing of it was read or stored.
         error = message("photo_too_large", {"limit_mb": settings()["BALAI_PHOTO_MAX_MB"]})
         return form_page(error=error, status=413)
+    values["forward"] = request.form.get("forward") == "1"
     try:
         code = submit_complaint(with_photo=True, **values)
     except DomainError as exc:
@@ -137,7 +139,9 @@ def status(code):
     (never the resident's name or contact, never an official's name or an internal note)."""
     with balai().db.read() as session:
         try:
-            view = complaints.public_view(session, complaints.find(session, code))
+            complaint = complaints.find(session, code)
         except NotFound:
             return unknown(code)
-    return render_template("complaints/status.html", c=view, sent=request.args.get("sent") == "1")
+        view = complaints.public_view(session, complaint)
+    sent = request.args.get("sent") == "1"
+    return render_template("complaints/status.html", c=view, forwarded=complaint.forwarded, sent=sent)

@@ -23,6 +23,13 @@ bp = Blueprint("content_admin", __name__, url_prefix="/admin/content")
 bp.before_request(require_office)
 
 
+@bp.errorhandler(content.FromDistrict)
+def from_district(exc):
+    """An official tried to change what the district sent: back to the list, saying why."""
+    flash(message(exc.code), "error")
+    return redirect(url_for("content_admin.listing", kind="announcement"), code=303)
+
+
 def form_value(f, value, tz):
     """A stored value as its form control shows it."""
     if f.kind == "datetime":
@@ -132,6 +139,7 @@ def edit(kind, row_id, user):
     kind = content.kind_of(kind)
     with balai().db.read() as session:
         row = content.get(session, kind, row_id)
+    content.check_editable(row)  # before any upload is stored
     if request.method == "POST":
         return save(kind, row)
     tz = village_tz()

@@ -43,12 +43,13 @@ COMPLAINT_STATUS = {"enum": ["received", "in_progress", "answered", "closed"]}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 ANNOUNCEMENT = {
     "type": "object",
-    "required": ["id", "title", "body", "pinned", "publish_at", "expire_at", "url"],
+    "required": ["id", "title", "body", "pinned", "from_district", "publish_at", "expire_at", "url"],
     "properties": {
         "id": {"type": "integer"},
         "title": STRING,
         "body": STRING,
         "pinned": {"type": "boolean"},
+        "from_district": {"type": "boolean", "description": "Sent by the district through the hub"},
         "publish_at": {"type": "string", "format": "date-time"},
         "expire_at": NULLABLE_TIME,
         "url": STRING,
@@ -225,9 +226,18 @@ SPEC = {
                 "summary": "Send a complaint or aspiration (public; limited per address and hour)",
                 "description": "category: infrastructure, public_services, social_assistance, environment, "
                 "security, health, education, proposal or other. text: 10–4000 characters. name and contact "
-                "are optional (at most 120 characters) and only officials see them. Over the hourly limit "
+                "are optional (at most 120 characters) and only officials see them. forward (optional, "
+                "default false): the resident asks for the text to be sent to the district (kecamatan/kabupaten) "
+                "as well; the name and the contact never leave the village. Over the hourly limit "
                 "(BALAI_COMPLAINTS_PER_HOUR) the answer is 429 with a Retry-After header (seconds).",
-                "requestBody": body(["category", "text"], category=STRING, text=STRING, name=STRING, contact=STRING),
+                "requestBody": body(
+                    ["category", "text"],
+                    category=STRING,
+                    text=STRING,
+                    name=STRING,
+                    contact=STRING,
+                    forward={"type": "boolean", "default": False},
+                ),
                 "responses": {
                     "201": answer(
                         "The tracking code (the resident's key) and the status page's address",

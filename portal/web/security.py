@@ -97,17 +97,23 @@ def with_headers(wsgi_app):
     return app
 
 
-def secure_cookies():
-    """Whether this response's cookies are marked Secure (BALAI_SECURE_COOKIES)."""
-    mode = settings()["BALAI_SECURE_COOKIES"]
+def secure_cookies(mode=None):
+    """Whether this response's cookies are marked Secure: ``mode`` on, off or auto (when the request
+    came over HTTPS); the village's BALAI_SECURE_COOKIES unless told."""
+    mode = mode or settings()["BALAI_SECURE_COOKIES"]
     return mode == "on" or (mode == "auto" and request.is_secure)
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, Secure whenever the request came over HTTPS (or always)."""
+    """Flask's signed-cookie sessions, Secure whenever the request came over HTTPS (or always).
+
+    ``mode`` returns the on/off/auto setting for the running app (the hub passes its own)."""
+
+    def __init__(self, mode=lambda: settings()["BALAI_SECURE_COOKIES"]):
+        self.mode = mode
 
     def get_cookie_secure(self, app):
-        return secure_cookies()
+        return secure_cookies(self.mode())
 
     def open_session(self, app, request):
         # Residents' requests carry no session cookie: skip building the signing serializer.
