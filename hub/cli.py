@@ -137,6 +137,20 @@ def user_add(name, role, codes):
     click.echo(f"User {name} added as {role}" + (f" for {', '.join(codes)}." if codes else "."))
 
 
+@user.command("villages")
+@click.argument("name")
+@click.argument("codes", nargs=-1)
+def user_villages(name, codes):
+    """Set the villages staff member NAME looks after (none given: no village)."""
+    hub = load_hub()
+    try:
+        with hub.store.write() as session:
+            users.assign(session, name, [villages.by_code(session, code) for code in codes])
+    except DomainError as exc:
+        raise domain_failure(exc) from None
+    click.echo(f"{name} now looks after: {', '.join(codes) or 'no village'}.")
+
+
 @user.command("passwd")
 @click.argument("name")
 def user_passwd(name):

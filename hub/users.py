@@ -41,6 +41,13 @@ def get(session, username):
     return user
 
 
+def assign(session, username, villages):
+    """Set the villages a staff member looks after (replacing the previous ones)."""
+    user = get(session, username)
+    user.villages = list(villages)
+    return user
+
+
 def set_password(session, username, password):
     """Change a password; every session of that official ends with it."""
     user = get(session, username)

@@ -13,9 +13,14 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from hub import create_app as create_hub
+from hub import users as hub_users
+from hub import villages as hub_villages
 from portal import voices
 from portal.cli import DEMO_LOGO
-from tests.conftest import bearer, need
+from portal.domain import demo
+from portal.sync import sync_round
+from tests.conftest import bearer, need, serving
 from tests.processes import start_agent, stop
 
 pytestmark = pytest.mark.e2e
@@ -55,10 +60,11 @@ def browser():
         instance.close()
 
 
-def shot(page, name):
-    """Save a screenshot for the README and for people reviewing a change."""
+def shot(page, name, full_page=True):
+    """Save a screenshot for the README and for people reviewing a change (``full_page=False``:
+    what the screen shows now)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def signed_in(browser, server, username):
@@ -323,3 +329,61 @@ def test_editor_publishes_an_announcement_everyone_sees(browser, server):
     tv.goto(server + "/kiosk/info")
     assert "Vaksinasi gratis Jumat ini" in tv.inner_text("body")
     tv.context.close()
+
+
+def test_district_reads_the_village_and_sends_an_announcement_residents_see(browser, request, overrides, tmp_path):
+    """The village syncs with a real hub; a district admin signs in to the dashboard, reads the
+    village's figures, sends an announcement; after the next sync the phone shows it, marked as
+    from the district, and the village console shows the sync's state."""
+    hub_app = create_hub(overrides={"BALAI_HUB_DATA_DIR": str(tmp_path / "hub"), "BALAI_HUB_SECURE_COOKIES": "off"})
+    store = hub_app.extensions["hub"].store
+    store.migrate()
+    now = hub_app.extensions["hub"].clock.now()
+    with store.write() as session:
+        village, key = hub_villages.add(session, demo.CODE, "Sukamaju", now)
+        hub_users.add(session, "dinas", "rahasia-kabupaten", "admin", now)
+    with serving(hub_app) as hub_url:
+        overrides.update(BALAI_UPSTREAM_URL=hub_url, BALAI_UPSTREAM_KEY=key)
+        server = request.getfixturevalue("server")
+        balai = request.getfixturevalue("balai")
+        for service in ("surat", "surat", "kependudukan"):
+            balai.queue.issue(service)
+        balai.queue.call_next(1)
+        balai.queue.complete(1)
+        assert sync_round(balai, force=True)["sync"] == "ok"
+
+        desk = browser.new_context(viewport={"width": 1280, "height": 800})
+        dashboard = desk.new_page()
+        dashboard.goto(hub_url + "/")
+        dashboard.fill("input[name=username]", "dinas")
+        dashboard.fill("input[name=password]", "rahasia-kabupaten")
+        dashboard.click("button[type=submit]")
+        assert "Sukamaju" in dashboard.inner_text("main")
+        shot(dashboard, "hub-overview")
+        dashboard.click(f"main a[href='/villages/{village.code}']")
+        assert "Surat" in dashboard.inner_text("main") or "3" in dashboard.inner_text("main")
+        shot(dashboard, "hub-village")
+        dashboard.goto(hub_url + "/notices/new")
+        dashboard.check("input[name=kind][value=announcement]")
+        dashboard.fill("input[name=title]", "Vaksinasi polio serentak")
+        dashboard.fill("textarea[name=body]", "Semua balita di Posyandu terdekat, Senin pukul 08.00.")
+        dashboard.check(f"input[name=village][value='{village.code}']")
+        dashboard.click("form[action='/notices/new'] button[type=submit]")
+        assert "Vaksinasi polio serentak" in dashboard.inner_text("main")
+        desk.close()
+
+        assert sync_round(balai, force=True)["notices_applied"] == 1
+        phone = browser.new_context(**PHONE).new_page()
+        phone.goto(server + "/")
+        district = phone.locator(".badge.district").first
+        assert "Vaksinasi polio serentak" in phone.inner_text("main") and district.is_visible()
+        phone.evaluate("window.scrollTo(0, 0)")
+        district.evaluate("badge => window.scrollBy(0, badge.getBoundingClientRect().top - 120)")
+        shot(phone, "phone-district", full_page=False)
+        phone.context.close()
+        desk, console = signed_in(browser, server, "admin")
+        console.goto(server + "/admin/sync")
+        assert "Vaksinasi" not in console.inner_text("main")  # announcements are not messages
+        shot(console, "console-sync")
+        desk.close()
+    store.dispose()

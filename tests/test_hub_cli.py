@@ -73,6 +73,9 @@ def test_user_add_reads_the_password_from_stdin(hub_cli):
     unknown = hub_cli("user", "add", "ani", "--role", "staff", "--village", "3203112099", stdin="rahasia-kab\n")
     assert unknown.returncode != 0 and "no village" in unknown.stderr
     assert hub_cli("user", "passwd", "budi", stdin="rahasia-baru\n").returncode == 0
+    hub_cli("village", "add", "3203112006", "Mekar")
+    moved = hub_cli("user", "villages", "budi", "3203112006")
+    assert moved.returncode == 0 and "3203112006" in moved.stdout
 
 
 def test_serve_answers_the_health_probe(hub_cli, tmp_path):

@@ -315,3 +315,17 @@ def test_a_purge_does_not_reuse_sequence_numbers(balai, clock):
         outbox.purge(session, last, clock.now() + timedelta(days=1))
         outbox.add(session, "test.two", {}, clock.now())
         assert session.scalar(select(OutboxEvent.seq).where(OutboxEvent.kind == "test.two")) > last
+
+
+def test_a_notice_applied_twice_changes_nothing_even_on_a_slow_clock(balai, clock):
+    """Is applying the hub's answer idempotent, also when the Pi's clock is behind the district's?
+    The announcement shows at once, and the second application changes nothing."""
+    sent = clock.now() + timedelta(hours=5)  # the district's clock is ahead of the Pi's
+    notice = {"id": 3, "kind": "announcement", "title": "Kerja bakti", "body": "", "sent_at": sent.isoformat()}
+    with balai.db.write() as session:
+        assert district.apply_notices(session, [notice], 3, clock.now()) == 1
+    clock.advance(hours=1)
+    with balai.db.write() as session:
+        assert district.apply_notices(session, [notice], 3, clock.now()) == 0
+        shown = session.scalar(select(Announcement).where(Announcement.district_id == 3))
+        assert shown.publish_at <= clock.now()

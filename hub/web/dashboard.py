@@ -259,9 +259,9 @@ def clock_note(synchronised, offset):
 
 
 def ago(moment):
-    """How long ago ``moment`` was: "3 hours ago" (this very second reads as a second ago)."""
+    """How long ago ``moment`` was: "3 hours ago", "just now" (never "in ..." for a clock's jitter)."""
     now = hub().clock.now()
-    return relative(min(moment, now - timedelta(seconds=1)), now)
+    return relative(min(moment, now), now)
 
 
 def whole(value):

@@ -167,9 +167,11 @@ def apply_notices(session, notices, cursor, now):
             else:
                 row.received_at = now
             session.add(row)
-        values = notice_values(notice)
+        values = notice_values(notice, now)
         if table is DistrictMessage:
             values = {"title": values["title"], "body": values["body"], "sent_at": notice["sent_at"]}
+        elif row.publish_at is not None:
+            values["publish_at"] = min(row.publish_at, values["publish_at"])  # applied again: unchanged
         if any(getattr(row, name, None) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(row, name, value)
@@ -182,12 +184,13 @@ def apply_notices(session, notices, cursor, now):
     return changed
 
 
-def notice_values(notice):
-    """An announcement's columns from a parsed notice."""
+def notice_values(notice, now):
+    """An announcement's columns from a parsed notice. It shows from when it was sent, or now if
+    the village's clock is behind the district's (else a slow Pi would hide it for hours)."""
     return {
         "title": notice["title"],
         "body": notice["body"],
-        "publish_at": notice["sent_at"],
+        "publish_at": min(notice["sent_at"], now),
         "expire_at": notice["expires_at"],
         "pinned": notice["pinned"],
     }

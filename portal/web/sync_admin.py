@@ -7,7 +7,9 @@ to try again without waiting.
 """
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import format_timedelta, ngettext
+from datetime import timedelta
+
+from flask_babel import format_timedelta, gettext
 
 from portal import sync
 from portal.domain import district, district_messages
@@ -22,8 +24,15 @@ CLOCK_TOLERANCE_S = 120  # beyond this the console warns that the Pi's clock is 
 
 
 def relative(moment, now):
-    """``moment`` said from ``now``: "5 minutes ago", "in 3 minutes" (in the request's language)."""
+    """``moment`` said from ``now``: "5 minutes ago", "in 3 minutes", "just now" (in the request's language)."""
+    if abs((moment - now).total_seconds()) < 60:
+        return gettext("just now")
     return format_timedelta(moment - now, add_direction=True)
+
+
+def clock_difference(offset):
+    """A clock offset in seconds said as people say it: "12 seconds", "19 hours", "3 days"."""
+    return format_timedelta(timedelta(seconds=abs(offset)), threshold=1.5)
 
 
 def clock_warning(offset):
@@ -31,10 +40,9 @@ def clock_warning(offset):
     ``offset`` is the hub's clock minus ours: positive means the Pi is behind (slow)."""
     if offset is None or abs(offset) <= CLOCK_TOLERANCE_S:
         return None
-    minutes = max(1, round(abs(offset) / 60))
     if offset > 0:
-        return ngettext("The Pi's clock is %(num)s minute slow.", "The Pi's clock is %(num)s minutes slow.", minutes)
-    return ngettext("The Pi's clock is %(num)s minute fast.", "The Pi's clock is %(num)s minutes fast.", minutes)
+        return gettext("The Pi's clock is %(amount)s slow.", amount=clock_difference(offset))
+    return gettext("The Pi's clock is %(amount)s fast.", amount=clock_difference(offset))
 
 
 @bp.get("")
@@ -63,6 +71,7 @@ def console(user):
         notes=notes,
         now=now,
         relative=lambda moment: relative(moment, now),
+        clock_difference=clock_difference,
     )
 
 
