@@ -6,9 +6,9 @@ The worker (``portal.sync``) does the syncing; this page only reads where it sta
 to try again without waiting.
 """
 
-from flask import Blueprint, flash, redirect, render_template, url_for
 from datetime import timedelta
 
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import format_timedelta, gettext
 
 from portal import sync
