@@ -45,6 +45,7 @@ bench: $(STAMP) $(MO)
 	$(PY) bench/queue.py
 	$(PY) bench/printing.py
 	$(PY) bench/pages.py
+	$(PY) bench/sync.py
 
 # Refresh the README's screenshots from the browser tier.
 screenshots: $(STAMP) $(MO)

@@ -13,7 +13,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from hub import config
+from hub import config, protocol
 from hub.db import Store
 from portal import ROOT, secret_key
 from portal.clock import Clock
@@ -32,7 +32,8 @@ class Hub:
 
 def make_hub(settings, clock=None):
     """Open the database for ``settings`` (also used by the CLI)."""
-    return Hub(settings=settings, store=Store(settings["BALAI_HUB_DATABASE_URL"]), clock=clock or Clock())
+    store = Store(settings["BALAI_HUB_DATABASE_URL"], pool_size=settings["BALAI_HUB_CONNECTIONS"])
+    return Hub(settings=settings, store=store, clock=clock or Clock())
 
 
 def create_app(overrides=None, clock=None):
@@ -52,7 +53,7 @@ def create_app(overrides=None, clock=None):
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="balai_hub_session",
         PERMANENT_SESSION_LIFETIME=12 * 3600,
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # a village's push is at most 1 MB compressed
+        MAX_CONTENT_LENGTH=protocol.MAX_BODY,  # a village's push; the dashboard's forms are far smaller
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "portal" / "translations"),
     )
@@ -71,7 +72,8 @@ def create_app(overrides=None, clock=None):
     app.register_blueprint(dashboard.bp)
     dashboard.init_app(app)
     if settings["BALAI_HUB_PROXIES"]:
-        # Behind nginx or Caddy: the client's address and https come from their headers.
+        # Behind nginx or Caddy: the client's address and https come from their headers (only
+        # those: a host or prefix header from the internet must not change what the hub signs).
         n = settings["BALAI_HUB_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     return app

@@ -9,7 +9,7 @@ import logging
 import click
 from sqlalchemy import select
 
-from hub import config, make_hub, users, villages
+from hub import config, make_hub, protocol, users, villages
 from hub.models import Village
 from portal.cli import domain_failure, read_password
 from portal.domain.errors import DomainError
@@ -43,12 +43,18 @@ def serve():
     from portal.server import create as create_server
 
     hub = load_hub()
+    hub.store.dispose()  # migrated; the app opens its own
     settings = hub.settings
     app = create_app()
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
         server = create_server(
-            app, settings["BALAI_HUB_LISTEN"], settings["BALAI_HUB_CONNECTIONS"], 200, ident="Balai hub"
+            app,
+            settings["BALAI_HUB_LISTEN"],
+            settings["BALAI_HUB_CONNECTIONS"],
+            200,
+            ident="Balai hub",
+            max_body=protocol.MAX_BODY,  # on the internet: refuse a huge body before reading it
         )
     except OSError as exc:
         raise click.ClickException(

@@ -14,6 +14,8 @@ from datetime import date
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.models import Complaint, DailyReport, Day, Event, PollResult, Printer
+from portal.domain import complaints
+from portal.health import THROTTLED_BITS
 from portal.models import from_utc_text
 
 EVENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -28,13 +30,18 @@ DAY_FIELDS = (
     "service_total_s",
     "service_count",
 )
+# How each ticket event moves a day's figures: (field, step).
 TICKET_FIELDS = {
-    "ticket.issued": "issued",
-    "ticket.served": "served",
-    "ticket.skipped": "skipped",
-    "ticket.cancelled": "cancelled",
+    "ticket.issued": ("issued", 1),
+    "ticket.served": ("served", 1),
+    "ticket.skipped": ("skipped", 1),
+    "ticket.requeued": ("skipped", -1),
+    "ticket.cancelled": ("cancelled", 1),
 }
-COMPLAINT_STATUSES = ("received", "in_progress", "answered", "closed")
+COMPLAINT_STATUSES = tuple(complaints.STATUSES)
+POWER_FLAGS = tuple(THROTTLED_BITS)
+MAX_INT = 2**31 - 1  # an INTEGER column on PostgreSQL
+MAX_DURATION_S = 7 * 24 * 3600  # a wait or a service longer than a week is a wrong clock, not a figure
 
 
 class BadBatch(ValueError):
@@ -76,7 +83,6 @@ def ingest(session, village, document, now):
     which the village checks before it moves its cursor.
     """
     events = parse_events(document)
-    health = document.get("health")
     new = set()
     if events:
         rows = [
@@ -87,11 +93,12 @@ def ingest(session, village, document, now):
         new = set(session.scalars(statement.returning(Event.event_id), rows))
         apply_figures(session, village.id, [e for e in events if e["event_id"] in new])
     village.last_contact_at = now
+    health = document.get("health")
     if isinstance(health, dict):
+        health = clean_health(health)
         village.health = json.dumps(health)
         village.health_at = now
-        offset = (health.get("clock") or {}).get("offset_s")
-        village.clock_offset_s = offset if isinstance(offset, int) else None
+        village.clock_offset_s = health["clock"]["offset_s"]
     raw = document["events"]
     return {
         "accepted": len(new),
@@ -101,87 +108,115 @@ def ingest(session, village, document, now):
 
 
 def apply_figures(session, village_id, events):
-    """Move the figures for events seen for the first time. Unknown kinds are kept but not summed
-    (a newer village may report more than this hub knows)."""
+    """Move the figures for events seen for the first time, in the order the village wrote them.
+
+    The village pushes its outbox in order and moves on only when a batch is acknowledged, so the
+    last event to arrive about a complaint or a printer is the latest: no timestamps are compared
+    (a Pi's clock may jump back). An event whose data does not make sense is kept but not summed,
+    like a kind this hub does not know (a newer village may report more): it must never block the
+    village's outbox.
+    """
     days = defaultdict(lambda: dict.fromkeys(DAY_FIELDS, 0))
-    upsert = insert_for(session)
     for event in events:
         kind, data, at = event["kind"], event["data"], event["at"]
-        if kind.startswith("ticket."):
+        if kind in TICKET_FIELDS:
             add_ticket(days, kind, data)
-        elif kind == "complaint.received":
+        elif kind == "complaint.received" and text(data, "complaint", 20):
+            forwarded = data.get("forwarded") is True
             values = {
-                "category": str(data.get("category", ""))[:20],
-                "forwarded": bool(data.get("forwarded")),
-                "text": str(data.get("text", ""))[:4000] if data.get("forwarded") else "",
+                "category": text(data, "category", 20),
+                "forwarded": forwarded,
+                "text": text(data, "text", 4000) if forwarded else "",
                 "received_at": at,
             }
-            statement = upsert(Complaint).values(
-                village_id=village_id,
-                ref=str(data.get("complaint", ""))[:20],
-                status="received",
-                status_at=at,
-                **values,
-            )
-            session.execute(statement.on_conflict_do_update(index_elements=["village_id", "ref"], set_=values))
-        elif kind == "complaint.status" and data.get("status") in COMPLAINT_STATUSES:
-            set_status(session, village_id, str(data.get("complaint", ""))[:20], data["status"], at)
-        elif kind == "printer.state":
-            kiosk = str(data.get("kiosk", ""))[:60]
-            values = {"state": str(data.get("state", ""))[:12], "detail": str(data.get("detail", ""))[:200], "at": at}
-            keep_latest(session, Printer, {"village_id": village_id, "kiosk": kiosk}, values, at)
-        elif kind == "poll.result" and isinstance(data.get("poll"), int):
-            values = {"title": str(data.get("title", ""))[:200], "data": json.dumps(data), "at": at}
-            keep_latest(session, PollResult, {"village_id": village_id, "poll": data["poll"]}, values, at)
-        elif kind == "stats.daily" and isinstance(data.get("day"), str):
-            day = date.fromisoformat(data["day"])
-            keep_latest(
-                session, DailyReport, {"village_id": village_id, "day": day}, {"data": json.dumps(data), "at": at}, at
-            )
+            key = {"village_id": village_id, "ref": text(data, "complaint", 20)}
+            upsert(session, Complaint, key, values, {"status": "received", "status_at": at})
+        elif kind == "complaint.status" and text(data, "complaint", 20) and data.get("status") in COMPLAINT_STATUSES:
+            key = {"village_id": village_id, "ref": text(data, "complaint", 20)}
+            upsert(session, Complaint, key, {"status": data["status"], "status_at": at})
+        elif kind == "printer.state" and text(data, "kiosk", 60):
+            values = {"state": text(data, "state", 12), "detail": text(data, "detail", 200), "at": at}
+            upsert(session, Printer, {"village_id": village_id, "kiosk": text(data, "kiosk", 60)}, values)
+        elif kind == "poll.result" and whole(data.get("poll"), 1) is not None:
+            values = {"title": text(data, "title", 200), "data": json.dumps(data), "at": at}
+            upsert(session, PollResult, {"village_id": village_id, "poll": data["poll"]}, values)
+        elif kind == "stats.daily" and day_of(data) is not None:
+            values = {"data": json.dumps(data), "at": at}
+            upsert(session, DailyReport, {"village_id": village_id, "day": day_of(data)}, values)
+    statement = insert_for(session)(Day)
     for day in sorted(days):
-        counts = days[day]
-        statement = upsert(Day).values(village_id=village_id, day=day, **counts)
-        summed = {name: getattr(Day, name) + statement.excluded[name] for name in DAY_FIELDS}
-        session.execute(statement.on_conflict_do_update(index_elements=["village_id", "day"], set_=summed))
+        inserted = statement.values(village_id=village_id, day=day, **days[day])
+        summed = {name: getattr(Day, name) + inserted.excluded[name] for name in DAY_FIELDS}
+        session.execute(inserted.on_conflict_do_update(index_elements=["village_id", "day"], set_=summed))
 
 
 def add_ticket(days, kind, data):
-    """Count one ticket event into ``days`` (a dict of day to counts)."""
-    try:
-        day = date.fromisoformat(data["day"])
-    except (KeyError, TypeError, ValueError):
-        return
-    field = TICKET_FIELDS.get(kind)
-    if field is None:
+    """Count one ticket event into ``days`` (a dict of day to counts). A ticket put back into the
+    queue after a skip is no longer a no-show, so ``ticket.requeued`` takes its skip back."""
+    day = day_of(data)
+    if day is None:
         return
     counts = days[day]
-    counts[field] += 1
+    field, step = TICKET_FIELDS[kind]
+    counts[field] += step
     if kind == "ticket.served":
         for name, total, count in (
             ("wait_s", "wait_total_s", "wait_count"),
             ("service_s", "service_total_s", "service_count"),
         ):
-            if isinstance(data.get(name), int) and data[name] >= 0:
-                counts[total] += data[name]
+            seconds = whole(data.get(name), 0, MAX_DURATION_S)
+            if seconds is not None:
+                counts[total] += seconds
                 counts[count] += 1
 
 
-def set_status(session, village_id, ref, status, at):
-    """A complaint's new status, unless a later one is already known (events may arrive out of order
-    across batches after a restore)."""
-    complaint = session.get(Complaint, (village_id, ref), with_for_update=True)
-    if complaint is None:
-        session.add(Complaint(village_id=village_id, ref=ref, status=status, status_at=at))
-    elif complaint.status_at is None or complaint.status_at <= at:
-        complaint.status = status
-        complaint.status_at = at
+def clean_health(health):
+    """A village's health report as the dashboard reads it: known fields of the right types only
+    (``portal.health.collect`` writes them), so an odd report shows as "not reported", never as an error."""
+    clock = health.get("clock") if isinstance(health.get("clock"), dict) else {}
+    power = health.get("power") if isinstance(health.get("power"), dict) else None
+    printers = health.get("printers") if isinstance(health.get("printers"), list) else []
+    synchronised = clock.get("synchronised")
+    return {
+        "version": text(health, "version", 40),
+        "disk_free_mb": whole(health.get("disk_free_mb"), 0),
+        "disk_total_mb": whole(health.get("disk_total_mb"), 0),
+        "clock": {
+            "synchronised": synchronised if isinstance(synchronised, bool) else None,
+            "offset_s": whole(clock.get("offset_s")),
+            "now": text(clock, "now", 40),
+        },
+        "power": {"raw": text(power, "raw", 12), **{k: power.get(k) is True for k in POWER_FLAGS}} if power else None,
+        "printers": [
+            {"kiosk": text(p, "kiosk", 60), "state": text(p, "state", 12), "detail": text(p, "detail", 200)}
+            for p in printers[:50]
+            if isinstance(p, dict)
+        ],
+        "last_backup": text(health, "last_backup", 40) or None,
+    }
 
 
-def keep_latest(session, model, key, values, at):
-    """Insert ``model`` at ``key`` or update it with ``values`` if ``at`` is not older than what it holds."""
-    row = session.get(model, tuple(key.values()), with_for_update=True)
-    if row is None:
-        session.add(model(**key, **values))
-    elif row.at <= at:
-        for name, value in values.items():
-            setattr(row, name, value)
+def upsert(session, model, key, values, on_insert=None):
+    """Insert ``model``'s row at ``key`` (with ``values`` and ``on_insert``) or update its ``values``;
+    one statement, so two requests racing on PostgreSQL cannot both insert."""
+    statement = insert_for(session)(model).values(**key, **values, **(on_insert or {}))
+    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))
+
+
+def text(data, name, limit):
+    """``data[name]`` as text of at most ``limit`` characters ("" when it is missing or not text)."""
+    value = data.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def whole(value, low=-MAX_INT, high=MAX_INT):
+    """``value`` if it is an integer within [low, high] (what the database columns hold), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high else None
+
+
+def day_of(data):
+    """The business day an event names (``data["day"]``, ISO), or None."""
+    try:
+        return date.fromisoformat(data["day"])
+    except (KeyError, TypeError, ValueError):
+        return None

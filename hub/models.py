@@ -37,10 +37,7 @@ class Event(Base):
     """One event from a village, kept once per (village, id) whatever retries bring."""
 
     __tablename__ = "events"
-    __table_args__ = (
-        UniqueConstraint("village_id", "event_id", name="uq_events_village_event"),
-        Index("ix_events_village_kind_at", "village_id", "kind", "at"),
-    )
+    __table_args__ = (UniqueConstraint("village_id", "event_id", name="uq_events_village_event"),)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="CASCADE"))
     event_id: Mapped[str] = mapped_column(String(64))

@@ -74,8 +74,8 @@ def sign_response(key, path, request_timestamp, body):
 
 
 def same(signature, expected):
-    """Compare signatures in constant time."""
-    return hmac.compare_digest(str(signature or ""), expected)
+    """Compare signatures in constant time (any text may arrive in a header: compared as bytes)."""
+    return hmac.compare_digest(str(signature or "").encode(), expected.encode())
 
 
 def fresh(timestamp, now_s, window=WINDOW_S):

@@ -8,10 +8,11 @@ from sqlalchemy import func, select
 from hub import protocol
 from hub.ingest import DAY_FIELDS
 from hub.models import Complaint, DailyReport, Day, Event, PollResult, Printer, Village
+from portal.domain import kiosks
 from portal.domain.errors import Conflict, DomainError, NotFound
 
 OPEN_COMPLAINTS = ("received", "in_progress")
-PRINTER_FAULTS = ("near_end", "out", "unreachable", "offline")
+PRINTER_FAULTS = (*sorted(kiosks.FAULTS), "offline")  # "offline": the kiosk's agent stopped reporting
 QUIET_AFTER = timedelta(days=2)  # no contact for this long: the dashboard flags the village
 
 

@@ -69,17 +69,31 @@ def last_backup(settings):
     return datetime.fromtimestamp(newest, UTC).isoformat()
 
 
-def collect(settings, session, now, offset):
-    """Everything in one JSON-able dict; ``offset`` is the hub's clock minus ours (seconds)."""
+def system(settings):
+    """What the system says about itself (commands that may take seconds: run them outside any
+    database transaction)."""
     disk = shutil.disk_usage(settings["BALAI_DATA_DIR"])
     return {
         "version": version(),
         "disk_free_mb": disk.free // 2**20,
         "disk_total_mb": disk.total // 2**20,
-        "clock": {"synchronised": clock_synchronised(), "offset_s": offset, "now": now.isoformat()},
+        "synchronised": clock_synchronised(),
         "power": throttled(),
+        "last_backup": last_backup(settings),
+    }
+
+
+def collect(facts, session, now, offset):
+    """The health report: the ``system`` facts, the printers, and the clock's ``offset`` (the hub's
+    clock minus ours, in seconds)."""
+    return {
+        "version": facts["version"],
+        "disk_free_mb": facts["disk_free_mb"],
+        "disk_total_mb": facts["disk_total_mb"],
+        "clock": {"synchronised": facts["synchronised"], "offset_s": offset, "now": now.isoformat()},
+        "power": facts["power"],
         "printers": [
             {"kiosk": k["name"], "state": k["printer"], "detail": k["detail"]} for k in kiosks.overview(session, now)
         ],
-        "last_backup": last_backup(settings),
+        "last_backup": facts["last_backup"],
     }

@@ -166,7 +166,12 @@ MESSAGES = {
     "sync_no_village_code": N_(
         "The village has no 10-digit Kemendagri code. Enter it in the village profile or set BALAI_VILLAGE_CODE."
     ),
-    "sync_bad_notice": N_("The district sent a notice the village cannot use."),
+    "sync_moved": N_(
+        "The district hub answers at another address. Ask the district for the right address (BALAI_UPSTREAM_URL)."
+    ),
+    "sync_failed": N_(
+        "The sync stopped on an unexpected problem; the worker's log has the details. Balai keeps trying."
+    ),
     "done_sync_now": N_("Balai will contact the district hub within a minute."),
     # The district hub (its dashboard and its command line).
     "hub_bad_code": N_("%(village)s is not a village code: a Kemendagri code has 10 digits, such as 3203112005."),

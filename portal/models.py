@@ -324,6 +324,8 @@ class Complaint(Base):
     photo: Mapped[str] = mapped_column(String(80), default="")
     status: Mapped[str] = mapped_column(String(12), default="received")
     client: Mapped[str] = mapped_column(String(64), default="")  # address, for the rate limit
+    # The complaint's name for the district: random, so it cannot be turned back into the code.
+    ref: Mapped[str] = mapped_column(String(20), default="", server_default="")
     # The resident asked for the text (never the name or contact) to go to the district as well.
     forwarded: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)

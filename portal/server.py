@@ -32,11 +32,13 @@ class Channel(HTTPChannel):
     task_class = Task
 
 
-def create(app, listen, threads, connections, ident="Balai"):
-    """A waitress server for ``app`` on ``listen`` (``host:port`` items, space-separated)."""
+def create(app, listen, threads, connections, ident="Balai", max_body=None):
+    """A waitress server for ``app`` on ``listen`` (``host:port`` items, space-separated);
+    ``max_body`` (bytes) makes waitress refuse larger request bodies before reading them."""
     sockets = {}
+    limits = {"max_request_body_size": max_body} if max_body else {}
     server = waitress.create_server(
-        app, map=sockets, listen=listen, threads=threads, connection_limit=connections, ident=ident
+        app, map=sockets, listen=listen, threads=threads, connection_limit=connections, ident=ident, **limits
     )
     for listener in sockets.values():
         if isinstance(listener, BaseWSGIServer):

@@ -16,6 +16,7 @@ Any failure ends the round with a plain-language code for the console and a long
 """
 
 import email.utils
+import http.client
 import json
 import logging
 import re
@@ -27,12 +28,14 @@ from datetime import timedelta
 from hub import protocol
 from portal import health
 from portal.domain import district, outbox
-from portal.domain.errors import DomainError
 from portal.domain.village import get_village
+from portal.uplink import NoRedirects
 
 log = logging.getLogger("balai.sync")
+OPENER = urllib.request.build_opener(NoRedirects)
 RETRY_PAUSE_S = 1  # before sending a request again after a 5xx
 MAX_BATCHES_PER_ROUND = 40  # 20,000 events: a long outage's backlog, without holding the worker for ever
+MAX_NOTICE_PAGES = 10  # of 100 notices each
 
 
 class SyncError(Exception):
@@ -105,7 +108,7 @@ class Hub:
         if status in (401, 403):
             raise SyncError("sync_refused", refusal(answer, status))
         if status != 200:
-            raise SyncError("sync_hub_error", f"HTTP {status}")
+            raise SyncError("sync_hub_error", refusal(answer, status))
         signature = answer_headers.get(protocol.HEADER_SIGNATURE)
         if not protocol.same(signature, protocol.sign_response(self.key, path, stamp, answer)):
             raise SyncError("sync_bad_answer", "the answer is not signed with our key")
@@ -133,10 +136,13 @@ class Hub:
             self.base + path, data=body or None, method=method, headers={"User-Agent": "Balai", **(headers or {})}
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with OPENER.open(request, timeout=self.timeout) as response:
                 return response.status, response.headers, response.read(protocol.MAX_BODY + 1)
         except urllib.error.HTTPError as exc:
             with exc:
+                if 300 <= exc.code < 400:
+                    # Never follow: a POST would arrive as a GET, and the signed headers elsewhere.
+                    raise SyncError("sync_moved", f"HTTP {exc.code} to {exc.headers.get('Location', '?')}") from None
                 return exc.code, exc.headers, exc.read(64 * 1024)
         except TimeoutError as exc:
             raise SyncError("sync_timeout", str(exc)) from None
@@ -144,8 +150,8 @@ class Hub:
             if isinstance(exc.reason, TimeoutError):
                 raise SyncError("sync_timeout", str(exc.reason)) from None
             raise SyncError("sync_unreachable", str(exc.reason)[:200]) from None
-        except (OSError, ValueError) as exc:
-            raise SyncError("sync_unreachable", str(exc)[:200]) from None
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            raise SyncError("sync_unreachable", f"{type(exc).__name__}: {exc}"[:200]) from None
 
 
 def refusal(body, status):
@@ -186,15 +192,21 @@ def sync_round(balai, force=False):
     hub = Hub(settings["BALAI_UPSTREAM_URL"], code, settings["BALAI_UPSTREAM_KEY"], settings["BALAI_SYNC_TIMEOUT"])
     try:
         offset = hub.probe(balai.clock)
-        pushed = push_all(balai, hub)
+        pushed, more = push_all(balai, hub)
+        with balai.db.write() as session:
+            district.contacted(session, balai.clock.now(), offset)  # even if the pull fails next
         applied = pull(balai, hub)
-    except SyncError as exc:
+    except Exception as exc:
+        if not isinstance(exc, SyncError):
+            log.exception("sync round failed unexpectedly")
+            exc = SyncError("sync_failed", f"{type(exc).__name__}: {exc}")
         with balai.db.write() as session:
             retry = district.failed(session, balai.clock.now(), interval, exc.code, exc.detail, hub.offset)
         log.warning("sync failed (%s), next attempt at %s", exc, retry.isoformat())
         return {"sync": f"failed: {exc.code}", "detail": exc.detail, "reports_queued": queued}
     with balai.db.write() as session:
-        district.succeeded(session, balai.clock.now(), interval, offset)
+        # A backlog longer than one round goes on at the worker's next round.
+        district.succeeded(session, balai.clock.now(), 0 if more else interval, offset)
     return {"sync": "ok", "pushed": pushed, "notices_applied": applied, "clock_offset_s": offset}
 
 
@@ -210,33 +222,38 @@ def configuration_problem(settings, code):
 
 
 def push_all(balai, hub):
-    """Push batches until the outbox is empty (or the round's limit); the first carries the health.
-    Returns how many events the hub acknowledged."""
+    """Push batches until the outbox is empty or the round's limit is reached; the first carries the
+    health. Returns ``(events the hub acknowledged, whether more wait)``."""
     pushed = 0
+    facts = health.system(balai.settings)  # system commands, outside any database transaction
     for number in range(MAX_BATCHES_PER_ROUND):
         now = balai.clock.now()
         with balai.db.read() as session:
             sync = district.state(session)
             last, events = outbox.batch(session, sync.pushed_seq, protocol.MAX_BATCH_EVENTS, protocol.MAX_BATCH_BYTES)
-            report = health.collect(balai.settings, session, now, hub.offset) if number == 0 else None
+            report = health.collect(facts, session, now, hub.offset) if number == 0 else None
         if not events and number > 0:
-            break
+            return pushed, False
         hub.push(now, events, report)
         with balai.db.write() as session:
             district.acknowledged(session, last)
         pushed += len(events)
         if not events:
-            break
-    return pushed
+            return pushed, False
+    with balai.db.read() as session:
+        return pushed, outbox.pending(session, district.state(session).pushed_seq) > 0
 
 
 def pull(balai, hub):
-    """Fetch and apply the district's notices after our cursor; returns how many changed something."""
-    with balai.db.read() as session:
-        after = district.state(session).notice_cursor
-    answer = hub.notices(balai.clock.now(), after)
-    try:
+    """Fetch and apply the district's notices after our cursor, page by page (a bounded number);
+    returns how many changed something."""
+    applied = 0
+    for _ in range(MAX_NOTICE_PAGES):
+        with balai.db.read() as session:
+            after = district.state(session).notice_cursor
+        answer = hub.notices(balai.clock.now(), after)
         with balai.db.write() as session:
-            return district.apply_notices(session, answer["notices"], answer["cursor"], balai.clock.now())
-    except DomainError as exc:
-        raise SyncError("sync_bad_answer", f"a notice the village cannot use ({exc.code})") from None
+            applied += district.apply_notices(session, answer["notices"], answer["cursor"], balai.clock.now())
+        if answer["cursor"] <= after or not answer["notices"]:
+            break
+    return applied

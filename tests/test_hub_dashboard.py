@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from hub import create_app, ingest, notices, users, villages
-from hub.web.dashboard import Throttle
+from portal.web.throttle import Throttle
 from portal.clock import FakeClock
 from tests.conftest import MONDAY_9AM, csrf_from
 
@@ -173,6 +173,26 @@ def test_repeated_wrong_passwords_make_the_account_wait(hub_app):
     assert "Too many wrong sign-ins. Please wait 15 minutes" in refused.get_data(as_text=True)
     hub_app.extensions["hub"].clock.advance(minutes=16)
     assert sign_in(client, "camat", PASSWORD).status_code == 303
+
+
+def test_guessing_from_many_addresses_still_makes_the_account_wait(hub_app):
+    """Does rotating addresses (say, inside an IPv6 /64 or over many hosts) give unlimited guesses
+    at one account? No: the account itself allows 20 failures a quarter hour."""
+    for n in range(20):
+        assert sign_in(client_from(hub_app, f"203.0.113.{n}"), "camat", "guess-guess").status_code == 200
+    assert sign_in(client_from(hub_app, "198.51.100.7"), "camat", PASSWORD).status_code == 429
+    same_net = [client_from(hub_app, f"2001:db8::{n}") for n in (1, 2)]
+    for _ in range(3):
+        sign_in(same_net[0], "kabupaten", "guess-guess")
+        sign_in(same_net[1], "kabupaten", "guess-guess")
+    assert sign_in(same_net[0], "kabupaten", "guess-guess").status_code == 429  # one /64, one client
+
+
+def client_from(app, address):
+    """A test client whose requests come from ``address``."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
 
 
 def test_the_sign_in_throttle_stays_small():

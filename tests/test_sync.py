@@ -1,6 +1,8 @@
 """The village's outbox and its sync with a real hub on a loopback port (SQLite and PostgreSQL)."""
 
 import json
+import socket
+import threading
 from datetime import timedelta
 
 import pytest
@@ -10,7 +12,8 @@ from sqlalchemy import select
 
 from hub import create_app as create_hub
 from hub import notices, protocol, villages
-from portal import config, health, make_balai
+from hub.models import Day as HubDay
+from portal import config, health, make_balai, sync
 from portal.domain import complaints, district, kiosks, outbox, polls
 from portal.domain.audit import SYSTEM
 from portal.models import Announcement, DistrictMessage, OutboxEvent, Ticket
@@ -65,8 +68,26 @@ def test_skips_and_cancellations_are_reported(balai, queue):
     queue.call_next(1)
     queue.skip(1)
     queue.cancel(second["id"])
-    kinds = [kind for kind, _ in events(balai) if kind in ("ticket.skipped", "ticket.cancelled")]
+    kinds = [kind for kind, _ in events(balai) if kind in ("ticket.skipped", "ticket.cancelled", "ticket.requeued")]
     assert kinds == ["ticket.skipped", "ticket.cancelled"]
+
+
+def test_a_requeued_no_show_served_later_counts_once_on_the_hub(data_dir, clock, hub):
+    """Does a ticket skipped, put back and then served count as a no-show on the hub? No: the
+    requeue takes the skip back, and the hub's day agrees with the village's own figures."""
+    url, key, app = hub
+    balai = village(data_dir, clock, url, key)
+    ticket = balai.queue.issue("surat")
+    balai.queue.call_next(1)
+    balai.queue.skip(1)
+    balai.queue.requeue(ticket["id"])
+    balai.queue.call_next(1)
+    balai.queue.complete(1)
+    assert sync_round(balai, force=True)["sync"] == "ok"
+    with app.extensions["hub"].store.read() as session:
+        (day,) = session.scalars(select(HubDay)).all()
+    assert (day.issued, day.served, day.skipped) == (1, 1, 0)
+    balai.db.dispose()
 
 
 def test_complaints_travel_without_name_or_contact(balai, clock):
@@ -77,10 +98,11 @@ def test_complaints_travel_without_name_or_contact(balai, clock):
                                  now=clock.now(), forward=True)  # fmt: skip
         complaints.add_update(session, kept, SYSTEM, clock.now(), status="in_progress")
     received = [data for kind, data in events(balai, "complaint.received")][-2:]
-    assert received[0] == {"complaint": outbox.ref(kept.code), "category": "health", "forwarded": False}
+    assert received[0] == {"complaint": kept.ref, "category": "health", "forwarded": False}
     assert received[1]["text"] == "Jembatan rusak parah"
     assert "Ahmad" not in json.dumps(events(balai)) and sent.code not in json.dumps(events(balai))
-    assert events(balai, "complaint.status")[-1][1] == {"complaint": outbox.ref(kept.code), "status": "in_progress"}
+    assert len(kept.ref) == 20 and kept.ref != outbox.ref(kept.code)  # random, not derived from the code
+    assert events(balai, "complaint.status")[-1][1] == {"complaint": kept.ref, "status": "in_progress"}
 
 
 def test_printer_faults_and_recoveries_are_reported_once(balai, kiosk, clock):
@@ -329,3 +351,72 @@ def test_a_notice_applied_twice_changes_nothing_even_on_a_slow_clock(balai, cloc
         assert district.apply_notices(session, [notice], 3, clock.now()) == 0
         shown = session.scalar(select(Announcement).where(Announcement.district_id == 3))
         assert shown.publish_at <= clock.now()
+
+
+def test_a_hub_that_redirects_is_not_followed(data_dir, clock):
+    """An http:// address answered by a redirect to https: is the push resent as a GET elsewhere?
+    No: the round stops and the console says the hub answers at another address."""
+    moved = Flask("moved")
+
+    @moved.route("/api/v1/<path:rest>", methods=["GET", "POST"])
+    def elsewhere(rest):
+        return "", 301, {"Location": f"https://hub.example/api/v1/{rest}"}
+
+    with serving(moved) as url:
+        balai = village(data_dir, clock, url, protocol.new_key())
+        done = sync_round(balai, force=True)
+        assert done["sync"] == "failed: sync_moved" and "https://hub.example" in done["detail"]
+        balai.db.dispose()
+
+
+def test_a_garbled_answer_backs_off_like_any_failure(data_dir, clock):
+    """Something that is not HTTP at the hub's address (a TLS port, a broken proxy): the round fails
+    with a reason and backs off, the worker does not crash."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def answer_garbage():
+        for _ in range(4):
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"\x16\x03\x01 not http at all\r\n\r\n")
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    balai = village(data_dir, clock, f"http://127.0.0.1:{listener.getsockname()[1]}", protocol.new_key())
+    done = sync_round(balai, force=True)
+    listener.close()
+    assert done["sync"] == "failed: sync_unreachable"
+    with balai.db.read() as session:
+        assert district.state(session).next_attempt_at > clock.now()
+    balai.db.dispose()
+
+
+def test_a_notice_the_village_cannot_use_is_skipped(balai, clock):
+    """A notice of a kind a newer hub knows, or a broken one, never blocks the notices after it."""
+    good = {"id": 5, "kind": "message", "title": "Rapat", "body": "", "sent_at": clock.now().isoformat()}
+    odd = [{"id": 3, "kind": "survey", "title": "x", "sent_at": clock.now().isoformat()}, {"id": "x"}, "nonsense"]
+    with balai.db.write() as session:
+        assert district.apply_notices(session, [*odd, good], 5, clock.now()) == 1
+        assert district.state(session).notice_cursor == 5
+
+
+def test_a_long_backlog_goes_on_at_the_next_worker_round(data_dir, clock, hub, monkeypatch):
+    """More events than one round sends: the round succeeds and the next one is due at once."""
+    url, key, _app = hub
+    monkeypatch.setattr(sync, "MAX_BATCHES_PER_ROUND", 1)
+    balai = village(data_dir, clock, url, key)
+    with balai.db.write() as session:
+        for _ in range(protocol.MAX_BATCH_EVENTS + 10):
+            outbox.add(session, "test.backlog", {}, clock.now())
+    assert sync_round(balai, force=True)["sync"] == "ok"
+    with balai.db.read() as session:
+        assert district.overview(session)["pending"] > 0 and district.due(session, clock.now())
+    assert sync_round(balai)["sync"] == "ok"
+    with balai.db.read() as session:
+        assert district.overview(session)["pending"] == 0 and not district.due(session, clock.now())
+    balai.db.dispose()

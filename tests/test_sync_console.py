@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hub import protocol
 from portal import sync
-from portal.domain import complaints, district, outbox
+from portal.domain import complaints, district
 from portal.models import Announcement, DistrictMessage, OutboxEvent
 from tests.conftest import HOTSPOT_ADDRESS, csrf_from, login
 
@@ -217,7 +217,7 @@ def test_the_complaint_form_forwards_the_text_only_when_ticked(client, balai, ti
     code = response.headers["Location"].split("/complaints/")[1].split("?")[0]
     complaint = stored(balai, code)
     assert complaint.forwarded is ticked
-    event = complaint_events(balai)[outbox.ref(complaint.code)]
+    event = complaint_events(balai)[complaint.ref]
     assert event["forwarded"] is ticked
     assert event.get("text") == (TEXT if ticked else None)
     assert "Bu Siti" not in json.dumps(event) and "0812" not in json.dumps(event)
@@ -245,7 +245,7 @@ def test_the_api_takes_an_optional_forward_flag(client, balai):
         assert response.status_code == 201, response.get_json()
         answers[forward] = stored(balai, response.get_json()["tracking_code"])
     events = complaint_events(balai)
-    assert events[outbox.ref(answers[True].code)]["text"] == TEXT
-    assert "text" not in events[outbox.ref(answers[None].code)]
+    assert events[answers[True].ref]["text"] == TEXT
+    assert "text" not in events[answers[None].ref]
     refused = client.post("/api/v1/complaints", json={"category": "environment", "text": TEXT, "forward": "yes"})
     assert refused.status_code == 400 and refused.get_json()["error"] == "bad_field"

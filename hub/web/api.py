@@ -6,7 +6,6 @@ Refusals are plain and distinct, because a technician reads them in the village'
 """
 
 import json
-import time
 
 from flask import Blueprint, current_app, jsonify, make_response, request
 
@@ -33,7 +32,7 @@ class Refusal(Exception):
 
 @bp.errorhandler(Refusal)
 def refused(exc):
-    return jsonify(error=exc.reason, now=int(time.time())), exc.status
+    return jsonify(error=exc.reason, now=int(hub().clock.now().timestamp())), exc.status
 
 
 @bp.get("/health")
@@ -44,9 +43,10 @@ def health():
 
 
 def signed_path():
-    """The path (with the query) exactly as the village signed it."""
+    """The path (with the query) as the village signed it: from ``/api/v1`` on, so a reverse proxy
+    that serves the hub under a prefix changes nothing."""
     query = request.query_string.decode()
-    return request.script_root + request.path + (f"?{query}" if query else "")
+    return request.path + (f"?{query}" if query else "")
 
 
 def authenticate(code):

@@ -7,34 +7,34 @@ to them; another village's page is a 404, as if it did not exist. District offic
 Indonesia, so days and times are those of Asia/Jakarta.
 """
 
-import threading
-from collections import deque
+import ipaddress
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import format_decimal, gettext
+from flask_babel import gettext
 from sqlalchemy.orm import selectinload
 
 from hub import notices, users, villages
 from hub.models import Notice, User
+from hub.web.health_notes import health_notes, printer_state, reported_printers
 from portal.clock import local_date
 from portal.domain.complaints import CATEGORIES, STATUSES
 from portal.domain.errors import DomainError
-from portal.messages import PRINTER
 from portal.web.auth import login as start_session
 from portal.web.auth import logout as end_session
 from portal.web.errors import message
+from portal.web.moments import relative
 from portal.web.security import SessionInterface
-from portal.web.sync_admin import clock_warning, relative
+from portal.web.throttle import Throttle
 
 bp = Blueprint("dashboard", __name__)
 
 DISTRICT_TZ = "Asia/Jakarta"
-DISK_LOW_MB = 1024  # less free space than this and the village's backups and photos are at risk
-BACKUP_OLD = timedelta(days=7)
 LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_LIMITS = {"account": 5, "address": 30}  # failures per window: one account, one address
+# Failures per window: one account from one address, one address, and one account from anywhere
+# (an attacker with many addresses still gets few guesses; the owner waits a quarter hour at worst).
+LOGIN_LIMITS = {"account": 5, "address": 30, "user": 20}
 
 
 def hub():
@@ -60,42 +60,6 @@ def signed_in_user():
 
 
 # Signing in -----------------------------------------------------------------------------------
-
-
-class Throttle:
-    """Failed sign-ins per key in the last ``window``; a key at its kind's limit must wait.
-
-    Kept in memory: the hub is one process, and a restart forgetting the count is harmless."""
-
-    MAX_KEYS = 10_000  # past this, keys with no recent failure are forgotten, then the oldest
-
-    def __init__(self, limits, window):
-        self.limits = limits
-        self.window = window
-        self.failures = {}  # (kind, value) -> deque of failure times, oldest first
-        self.lock = threading.Lock()
-
-    def blocked(self, keys, now):
-        """Whether any of ``keys`` (kind to value) has reached its limit."""
-        with self.lock:
-            return any(
-                sum(now - at <= self.window for at in self.failures.get((kind, value), ())) >= self.limits[kind]
-                for kind, value in keys.items()
-            )
-
-    def failed(self, keys, now):
-        """Count a failure against every one of ``keys``."""
-        with self.lock:
-            for kind, value in keys.items():
-                times = self.failures.setdefault((kind, value), deque())
-                times.append(now)
-                while now - times[0] > self.window:
-                    times.popleft()
-            if len(self.failures) > self.MAX_KEYS:
-                for key in [k for k, times in self.failures.items() if now - times[-1] > self.window]:
-                    del self.failures[key]
-                while len(self.failures) > self.MAX_KEYS:
-                    del self.failures[next(iter(self.failures))]
 
 
 def current_user():
@@ -126,7 +90,8 @@ def login():
             return redirect(url_for("dashboard.overview"))
         return render_template("dashboard/login.html")
     username = request.form.get("username", "").strip()
-    keys = {"account": (request.remote_addr, username.lower()), "address": request.remote_addr}
+    address = network_of(request.remote_addr)
+    keys = {"account": (address, username.lower()), "address": address, "user": username.lower()}
     throttle, now = current_app.extensions["hub_login_throttle"], hub().clock.now()
     if throttle.blocked(keys, now):
         minutes = round(LOGIN_WINDOW.total_seconds() / 60)
@@ -138,6 +103,15 @@ def login():
         return render_template("dashboard/login.html", error=message("bad_login"))
     start_session(user)
     return redirect(url_for("dashboard.overview"), code=303)
+
+
+def network_of(address):
+    """The unit one client controls: an IPv4 address, or an IPv6 /64 (a client picks freely inside it)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or ""
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
 
 
 @bp.post("/logout")
@@ -185,102 +159,10 @@ def village(code):
     )
 
 
-def reported_printers(health):
-    """The printers in a village's latest health report, each ``{"kiosk", "state"}`` as text."""
-    printers = health.get("printers")
-    if not isinstance(printers, list):
-        return []
-    return [
-        {"kiosk": str(p.get("kiosk", "")), "state": str(p.get("state", ""))} for p in printers if isinstance(p, dict)
-    ]
-
-
-def printer_state(state):
-    """A printer's state in words (a state this hub does not know, as the village sent it)."""
-    return gettext(PRINTER[state]) if state in PRINTER else str(state)
-
-
-def health_notes(health, offset, now):
-    """A village's reported health (its own JSON, so every field is checked) as lines that read on
-    their own: ``[{"key", "label", "text", "problem"}]``, in the request's language."""
-    if not health:
-        return [note("health", gettext("Health"), gettext("Health not reported yet"), True)]
-    clock = health.get("clock") if isinstance(health.get("clock"), dict) else {}
-    power = health.get("power") if isinstance(health.get("power"), dict) else None
-    free, total = whole(health.get("disk_free_mb")), whole(health.get("disk_total_mb"))
-    backup = moment_of(health.get("last_backup"))
-    notes = [note("version", gettext("Version"), "Balai " + str(health.get("version") or "?")[:40], False)]
-    if free is not None:
-        gb = {"free": gigabytes(free), "total": gigabytes(total) if total else "?"}
-        notes.append(
-            note("disk", gettext("Disk"), gettext("%(free)s GB free of %(total)s GB", **gb), free < DISK_LOW_MB)
-        )
-    notes.append(clock_note(clock.get("synchronised"), offset))
-    if power is not None:
-        notes.append(power_note(power))
-    if backup is None:
-        notes.append(note("backup", gettext("Backup"), gettext("No backup yet"), True))
-    else:
-        text = gettext("Last backup %(when)s", when=relative(backup, now))
-        notes.append(note("backup", gettext("Backup"), text, now - backup > BACKUP_OLD))
-    return notes
-
-
-def power_note(power):
-    """The Pi's power line from ``vcgencmd get_throttled`` (now or since boot): undervoltage first."""
-    undervoltage = power.get("undervoltage_now") is True or power.get("undervoltage_since_boot") is True
-    throttled = power.get("throttled_now") is True or power.get("throttled_since_boot") is True
-    if undervoltage:
-        text = gettext("Undervoltage: check the power supply")
-    elif throttled:
-        text = gettext("Slowed down: the Pi is too hot")
-    else:
-        text = gettext("Power supply good")
-    return note("power", gettext("Power"), text, undervoltage or throttled)
-
-
-def note(key, label, text, problem):
-    """One line of a village's health."""
-    return {"key": key, "label": label, "text": text, "problem": problem}
-
-
-def clock_note(synchronised, offset):
-    """The village clock's line: wrong by minutes, not synchronised, or how far from the hub's."""
-    warning = clock_warning(offset)
-    if warning:
-        text = warning
-    elif synchronised is False:
-        text = gettext("Clock not synchronised")
-    elif offset is None:
-        text = gettext("Clock not reported")
-    else:
-        text = gettext("%(offset)s s from the hub's clock", offset=offset)
-    return note("clock", gettext("Clock"), text, bool(warning) or synchronised is False)
-
-
 def ago(moment):
     """How long ago ``moment`` was: "3 hours ago", "just now" (never "in ..." for a clock's jitter)."""
     now = hub().clock.now()
     return relative(min(moment, now), now)
-
-
-def whole(value):
-    """An integer from a village's JSON, or None for anything else."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def gigabytes(mb):
-    """Megabytes as gigabytes with one decimal, written the language's way (12,5 / 12.5)."""
-    return format_decimal(mb / 1024, format="#,##0.0")
-
-
-def moment_of(text):
-    """An ISO time from a village's JSON as an aware datetime (UTC when it names no zone), or None."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def duration(seconds):

@@ -130,11 +130,12 @@ def submit(session, category, text, name="", contact="", *, now, photo="", clien
         created_at=now,
         updated_at=now,
         forwarded=bool(forward),
+        ref=secrets.token_hex(10),
         **fields,
     )
     session.add(complaint)
     session.flush()
-    data = {"complaint": outbox.ref(complaint.code), "category": complaint.category, "forwarded": complaint.forwarded}
+    data = {"complaint": complaint.ref, "category": complaint.category, "forwarded": complaint.forwarded}
     if complaint.forwarded:
         data["text"] = complaint.text
     outbox.add(session, "complaint.received", data, now)
@@ -243,7 +244,7 @@ def add_update(session, complaint, actor, now, status="", body="", public=True, 
     before = complaint.status
     if status:
         complaint.status = status
-        outbox.add(session, "complaint.status", {"complaint": outbox.ref(complaint.code), "status": status}, now)
+        outbox.add(session, "complaint.status", {"complaint": complaint.ref, "status": status}, now)
     complaint.updated_at = now
     session.flush()
     changes = {"public": public, "body": body, "corrects": corrects}

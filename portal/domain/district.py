@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select
 
 from portal.domain import outbox, polls, stats
-from portal.domain.errors import DomainError
 from portal.domain.village import bump_version, business_day
 from portal.models import Announcement, DistrictMessage, OutboxEvent, Poll, SyncState, Ticket, from_utc_text
 
@@ -86,6 +85,13 @@ def acknowledged(session, through):
     sync.pushed_seq = max(sync.pushed_seq, through)
 
 
+def contacted(session, now, offset):
+    """The hub took our pushes: it was reached, whatever happens to the rest of the round."""
+    sync = state(session)
+    sync.last_contact_at = now
+    sync.clock_offset_s = offset
+
+
 def succeeded(session, now, interval, offset):
     """A round reached the hub: remember when and its clock offset, and try again in ``interval``."""
     sync = state(session)
@@ -146,9 +152,8 @@ def messages(session, limit=50):
 def apply_notices(session, notices, cursor, now):
     """Apply the district's notices (as the hub sent them, signature already checked) and move the
     notice cursor to ``cursor``. Idempotent: a notice is keyed by its district id, so applying the
-    same answer twice changes nothing. A bad notice raises DomainError and nothing is applied.
-    Returns how many notices changed something."""
-    parsed = [parse_notice(item) for item in notices]
+    same answer twice changes nothing. Returns how many notices changed something."""
+    parsed = [notice for notice in map(parse_notice, notices) if notice is not None]
     changed = 0
     screens = False
     for notice in parsed:
@@ -197,7 +202,8 @@ def notice_values(notice, now):
 
 
 def parse_notice(item):
-    """Check one notice from the hub; DomainError("sync_bad_notice") when it is not one."""
+    """One notice from the hub, checked; None for one this village cannot use (a kind a newer hub
+    knows, a field it does not recognise): skipped, so it never stops the notices after it."""
     try:
         kind = item["kind"]
         parsed = {
@@ -210,10 +216,10 @@ def parse_notice(item):
             "pinned": bool(item.get("pinned")),
             "withdrawn": bool(item.get("withdrawn")),
         }
-    except (KeyError, TypeError, ValueError):
-        raise DomainError("sync_bad_notice") from None
-    if kind not in NOTICE_KINDS or not parsed["title"]:
-        raise DomainError("sync_bad_notice")
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    if kind not in NOTICE_KINDS or not parsed["title"] or not 0 < parsed["id"] < 2**63:
+        return None
     return parsed
 
 

@@ -6,7 +6,7 @@ so an event exists exactly when its change does: a crash can lose neither one wi
 The worker pushes events in ``seq`` order and moves its cursor only when the hub acknowledges.
 
 What leaves the village is aggregate or chosen by the resident: tickets and complaints travel
-under a one-way reference (``ref``), never their tracking keys, names or contacts; a complaint's
+under references that cannot be turned back into their keys, never with names or contacts; a complaint's
 text travels only when the resident ticked "forward to the district".
 """
 
@@ -30,8 +30,9 @@ def add(session, kind, data, at):
 
 
 def ref(secret):
-    """A stable, one-way name for a ticket or complaint: the hub can tell events about the same
-    one apart from others without learning the key that opens its page."""
+    """A stable, one-way name for a ticket: the hub can tell events about the same ticket apart
+    without learning the key that opens its page (96 random bits: no guessing it back from the
+    hash). Complaints, whose codes are shorter, travel under a random ``ref`` of their own."""
     return hashlib.sha256(f"balai-ref:{secret}".encode()).hexdigest()[:20]
 
 

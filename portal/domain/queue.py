@@ -415,8 +415,8 @@ class Queue:
                 raise Conflict("wrong_state", number=ticket.number, status=public_status(ticket, day))
             record(session, ticket, event, now, user_id)
             change(ticket, now)
-            if event == "cancelled":
-                report(session, "ticket.cancelled", ticket.id, ticket.day, ticket.service.code, now)
+            if event in ("cancelled", "requeued"):  # a requeued ticket is no longer a no-show
+                report(session, f"ticket.{event}", ticket.id, ticket.day, ticket.service.code, now)
             changed = self._changed(session, ticket)
         return self.ticket(changed)
 

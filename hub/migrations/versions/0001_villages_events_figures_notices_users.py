@@ -114,9 +114,6 @@ def upgrade():
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("village_id", "event_id", name="uq_events_village_event"),
     )
-    with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index("ix_events_village_kind_at", ["village_id", "kind", "at"], unique=False)
-
     op.create_table(
         "notice_targets",
         sa.Column("notice_id", sa.Integer(), nullable=False),

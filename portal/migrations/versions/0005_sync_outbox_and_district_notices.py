@@ -59,7 +59,9 @@ def upgrade():
         batch_op.create_unique_constraint('uq_announcements_district_id', ['district_id'])
 
     with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('ref', sa.String(length=20), server_default='', nullable=False))
         batch_op.add_column(sa.Column('forwarded', sa.Boolean(), server_default='0', nullable=False))
+    op.execute("UPDATE complaints SET ref = lower(hex(randomblob(10))) WHERE ref = ''")
 
     with op.batch_alter_table('polls', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reported', sa.Boolean(), server_default='0', nullable=False))
