@@ -60,7 +60,8 @@ screenshots: $(STAMP) $(MO)
 	   var/screenshots/phone-budget.png var/screenshots/phone-services.png var/screenshots/phone-complaint.png \
 	   var/screenshots/phone-complaint-sent.png var/screenshots/phone-poll.png var/screenshots/console-content.png \
 	   var/screenshots/console-announcement-edit.png var/screenshots/console-budget.png \
-	   var/screenshots/console-complaint.png \
+	   var/screenshots/console-complaint.png var/screenshots/hub-overview.png var/screenshots/hub-village.png \
+	   var/screenshots/phone-district.png var/screenshots/console-sync.png \
 	   docs/screenshots/
 	cp var/screenshots/receipt-800x480.png docs/screenshots/receipt.png
 

@@ -11,12 +11,13 @@ import re
 from collections import defaultdict
 from datetime import date
 
+import sqlalchemy
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hub.models import Complaint, DailyReport, Day, Event, PollResult, Printer
+from hub.models import Complaint, DailyReport, Day, PollResult, Printer
 from portal.domain import complaints
 from portal.health import THROTTLED_BITS
-from portal.models import from_utc_text
+from portal.models import from_utc_text, utc_text
 
 EVENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 KIND = re.compile(r"[a-z_]{1,14}\.[a-z_]{1,14}")
@@ -85,12 +86,7 @@ def ingest(session, village, document, now):
     events = parse_events(document)
     new = set()
     if events:
-        rows = [
-            {**event, "village_id": village.id, "received_at": now, "data": json.dumps(event["data"])}
-            for event in events
-        ]
-        statement = insert_for(session)(Event).on_conflict_do_nothing(index_elements=["village_id", "event_id"])
-        new = set(session.scalars(statement.returning(Event.event_id), rows))
+        new = insert_new(session, village.id, events, now)
         apply_figures(session, village.id, [e for e in events if e["event_id"] in new])
     village.last_contact_at = now
     health = document.get("health")
@@ -105,6 +101,33 @@ def ingest(session, village, document, now):
         "duplicates": len(raw) - len(new),
         "last": raw[-1]["id"] if raw else None,
     }
+
+
+# The batch goes in as one JSON parameter of one statement that is always the same text: the
+# database parses it once and caches it, where a multi-row VALUES list would be a new statement
+# (to parse, and for SQLite to keep in its statement cache) for every batch size.
+INSERT_SQL = {
+    "sqlite": """
+        INSERT INTO events (village_id, event_id, kind, at, received_at, data)
+        SELECT :village, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+               :received, json_extract(value, '$[3]')
+          FROM json_each(:batch) WHERE true
+        ON CONFLICT (village_id, event_id) DO NOTHING RETURNING event_id""",
+    "postgresql": """
+        INSERT INTO events (village_id, event_id, kind, at, received_at, data)
+        SELECT :village, value->>0, value->>1, value->>2, :received, value->>3
+          FROM jsonb_array_elements(CAST(:batch AS jsonb)) AS rows(value)
+        ON CONFLICT (village_id, event_id) DO NOTHING RETURNING event_id""",
+}
+
+
+def insert_new(session, village_id, events, now):
+    """Insert the events the hub does not hold yet; returns the ids of those it inserted (the
+    database decides, so two copies of a batch racing each other insert each event once)."""
+    rows = [[e["event_id"], e["kind"], utc_text(e["at"]), json.dumps(e["data"])] for e in events]
+    statement = sqlalchemy.text(INSERT_SQL[session.get_bind().dialect.name])
+    parameters = {"village": village_id, "received": utc_text(now), "batch": json.dumps(rows)}
+    return set(session.scalars(statement, parameters))
 
 
 def apply_figures(session, village_id, events):

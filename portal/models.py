@@ -20,6 +20,11 @@ def utc_text(moment):
 
 def from_utc_text(text):
     """An aware datetime back from ``utc_text``."""
+    if len(text) == 27 and text[10] == "T" and text[-1] == "Z":
+        # fromisoformat is 50 times faster than strptime, and the hub reads thousands a second.
+        moment = datetime.fromisoformat(text[:-1])
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
     return datetime.strptime(text, UTC_FORMAT).replace(tzinfo=UTC)
 
 
