@@ -7,6 +7,7 @@ README).
 import io
 import os
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -331,7 +332,9 @@ def test_editor_publishes_an_announcement_everyone_sees(browser, server):
     tv.context.close()
 
 
-def test_district_reads_the_village_and_sends_an_announcement_residents_see(browser, request, overrides, tmp_path):
+def test_district_reads_the_village_and_sends_an_announcement_residents_see(
+    browser, request, overrides, clock, tmp_path
+):
     """The village syncs with a real hub; a district admin signs in to the dashboard, reads the
     village's figures, sends an announcement; after the next sync the phone shows it, marked as
     from the district, and the village console shows the sync's state."""
@@ -346,10 +349,16 @@ def test_district_reads_the_village_and_sends_an_announcement_residents_see(brow
         overrides.update(BALAI_UPSTREAM_URL=hub_url, BALAI_UPSTREAM_KEY=key)
         server = request.getfixturevalue("server")
         balai = request.getfixturevalue("balai")
-        for service in ("surat", "surat", "kependudukan"):
+        # Today on both ends (the hub's dashboard shows today's queue by the real date).
+        clock.set(datetime.now(UTC) - timedelta(minutes=40))
+        for service in ("surat", "surat", "kependudukan", "surat"):
             balai.queue.issue(service)
-        balai.queue.call_next(1)
-        balai.queue.complete(1)
+            clock.advance(minutes=4)
+        for _ in range(2):
+            clock.advance(minutes=6)
+            balai.queue.call_next(1)
+            clock.advance(minutes=5)
+            balai.queue.complete(1)
         assert sync_round(balai, force=True)["sync"] == "ok"
 
         desk = browser.new_context(viewport={"width": 1280, "height": 800})
