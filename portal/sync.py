@@ -39,7 +39,7 @@ MAX_NOTICE_PAGES = 10  # of 100 notices each
 
 
 class SyncError(Exception):
-    """A round could not finish; ``code`` names why in ``portal.messages.SYNC_ERRORS``."""
+    """A round could not finish; ``code`` (a ``sync_*`` code of ``portal.messages``) names why."""
 
     def __init__(self, code, detail=""):
         super().__init__(f"{code}: {detail}")
