@@ -1,6 +1,7 @@
 """The village registry and what the district reads about each village."""
 
 import json
+from collections import defaultdict
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -90,27 +91,22 @@ def totals(session, village):
     }
 
 
-def printer_faults(session, village):
-    """The village's printers whose last reported state needs someone, from events and the latest health."""
+def printer_faults(session, village, reported=None):
+    """The village's printers whose last reported state needs someone, from events and the latest
+    health (which ``ingest.clean_health`` checked). ``reported``: the village's Printer rows, when
+    the caller fetched them for many villages at once."""
+    if reported is None:
+        reported = session.scalars(select(Printer).where(Printer.village_id == village.id)).all()
     faults = {
         p.kiosk: {"kiosk": p.kiosk, "state": p.state, "detail": p.detail, "at": p.at}
-        for p in session.scalars(select(Printer).where(Printer.village_id == village.id))
+        for p in reported
         if p.state in PRINTER_FAULTS
     }
     for printer in json.loads(village.health or "{}").get("printers") or []:
-        if not isinstance(printer, dict):
-            continue
-        name = str(printer.get("kiosk", ""))
-        if printer.get("state") in PRINTER_FAULTS:
-            faults.setdefault(
-                name,
-                {
-                    "kiosk": name,
-                    "state": printer["state"],
-                    "detail": printer.get("detail", ""),
-                    "at": village.health_at,
-                },
-            )
+        name = printer["kiosk"]
+        if printer["state"] in PRINTER_FAULTS:
+            fault = {"kiosk": name, "state": printer["state"], "detail": printer["detail"], "at": village.health_at}
+            faults.setdefault(name, fault)
         else:
             faults.pop(name, None)  # the latest health says it is fine now
     return sorted(faults.values(), key=lambda fault: fault["kiosk"])
@@ -127,6 +123,9 @@ def overview(session, villages, today, now):
             .group_by(Complaint.village_id)
         ).all()
     )
+    printers = defaultdict(list)
+    for printer in session.scalars(select(Printer).where(Printer.village_id.in_(ids))):
+        printers[printer.village_id].append(printer)
     return [
         {
             "village": v,
@@ -134,7 +133,7 @@ def overview(session, villages, today, now):
             "health": json.loads(v.health or "{}"),
             "today": day_figures(days.get(v.id)),
             "open_complaints": open_complaints.get(v.id, 0),
-            "printer_faults": printer_faults(session, v),
+            "printer_faults": printer_faults(session, v, printers[v.id]),
         }
         for v in villages
     ]

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from hub import create_app, ingest, notices, users, villages
-from portal.web.throttle import Throttle
 from portal.clock import FakeClock
+from portal.web.throttle import Throttle
 from tests.conftest import MONDAY_9AM, csrf_from
 
 PASSWORD = "rahasia-123"
