@@ -1,4 +1,4 @@
-"""The command line: ``python -m portal serve|worker|migrate|demo|voices|user|token|kiosk|content``.
+"""The command line: ``python -m portal serve|worker|migrate|demo|voices|user|token|kiosk|content|backup|restore``.
 
 Commands print plain sentences and exit non-zero with a clear message when something is wrong, so
 a technician at the Pi's console knows what to do next.
@@ -16,8 +16,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
+from portal import backup as backups
 from portal import config, make_balai, messages
 from portal import voices as voice_clips
+from portal.clock import Clock
 from portal.db import alembic_config
 from portal.domain import audit, kiosks, pack, users
 from portal.domain import demo as demo_village
@@ -32,12 +34,17 @@ log = logging.getLogger("balai")
 DEMO_LOGO = demo_village.PACK / "files" / "logo.png"
 
 
-def load_balai():
-    """Settings and domain objects, or a readable exit on a bad setting."""
+def load_settings():
+    """The settings, or a readable exit on a bad one."""
     try:
-        return make_balai(config.load())
+        return config.load()
     except config.ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def load_balai():
+    """Settings and domain objects, or a readable exit on a bad setting."""
+    return make_balai(load_settings())
 
 
 def schema_is_current(db):
@@ -47,11 +54,11 @@ def schema_is_current(db):
         return MigrationContext.configure(connection).get_current_revision() == head
 
 
-def read_password(confirm):
-    """A password from standard input (one line), or asked twice on a terminal."""
+def read_password(confirm, prompt="Password"):
+    """A password from standard input (one line), or asked (twice with ``confirm``) on a terminal."""
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
-    password = getpass.getpass("Password: ")
+    password = getpass.getpass(f"{prompt}: ")
     if confirm and getpass.getpass("Again: ") != password:
         raise click.ClickException("The two passwords differ; nothing was changed.")
     return password
@@ -349,3 +356,86 @@ def content_import(source, replace):
     except DomainError as exc:
         raise domain_failure(exc) from None
     click.echo("Content pack imported: " + ", ".join(f"{n} {key}" for key, n in summary.items()) + ".")
+
+
+@main.command()
+@click.option(
+    "--copy-to",
+    "copy_dir",
+    type=click.Path(file_okay=False),
+    help="Then copy the newest backup into this folder (a USB stick), check the copy and keep the newest "
+    "BALAI_BACKUP_KEEP there.",
+)
+@click.option("--latest-only", is_flag=True, help="With --copy-to: copy the newest backup without making a new one.")
+def backup(copy_dir, latest_only):
+    """Back up the database, uploaded files, logo and secret key into <data dir>/backups, encrypted
+    with the passphrase in BALAI_BACKUP_PASSPHRASE_FILE. Safe while the portal runs."""
+    settings = load_settings()
+    if latest_only and not copy_dir:
+        raise click.UsageError("--latest-only goes with --copy-to DIR.")
+    try:
+        made = None if latest_only else make_backup(settings)
+        if copy_dir:
+            copied = backups.copy_to(settings, copy_dir, made.path if made else None)
+            done = "is already there (checked)" if copied.already_there else "was copied there and checked"
+            click.echo(f"{copied.path.name} {done}: {copied.path}")
+            say_rotated(copied.removed, settings)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def make_backup(settings):
+    """Make a backup and say what happened (loudly when it is not encrypted)."""
+    passphrase = backups.configured_passphrase(settings)
+    if passphrase is None:
+        click.echo(
+            "WARNING: this backup is NOT encrypted: anyone with the file or the USB stick can read the village's "
+            f"data. Write a passphrase into {backups.passphrase_path(settings)} (docs/backup.md).",
+            err=True,
+        )
+    made = backups.create(settings, Clock().now(), passphrase)
+    state = "encrypted" if made.encrypted else "not encrypted"
+    click.echo(f"Backup written: {made.path} ({made.path.stat().st_size / 2**20:.1f} MB, {state}).")
+    say_rotated(made.removed, settings)
+    return made
+
+
+def say_rotated(removed, settings):
+    """Tell how many old backups rotation deleted."""
+    if removed:
+        click.echo(f"Deleted {len(removed)} older backup(s), keeping the newest {settings['BALAI_BACKUP_KEEP']}.")
+
+
+@main.command()
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option(
+    "--passphrase-file",
+    help="File holding the backup's passphrase; - reads it from standard input "
+    "(default: BALAI_BACKUP_PASSPHRASE_FILE, or <data dir>/backup-passphrase).",
+)
+@click.option("--check", "check_only", is_flag=True, help="Only verify the file (passphrase, checksums, database).")
+def restore(source, passphrase_file, check_only):
+    """Restore the backup file SOURCE into the data directory; the current data is moved to
+    <data dir>/before-restore-<time>/, not deleted. Stop the portal and the worker first."""
+    settings = load_settings()
+    try:
+        if passphrase_file == "-":
+            passphrase = read_password(confirm=False, prompt="Passphrase")
+        elif passphrase_file:
+            passphrase = backups.read_passphrase(passphrase_file, strict=False)
+        else:
+            passphrase = backups.configured_passphrase(settings, strict=False)
+        if check_only:
+            manifest = backups.check(settings, source, passphrase)
+        else:
+            manifest, aside = backups.restore(settings, source, passphrase, Clock().now())
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    made = f"made {manifest['created']} by Balai {manifest['balai_version']}, schema {manifest['schema_revision']}"
+    if check_only:
+        click.echo(f"{source} is a good backup ({made}, {len(manifest['files'])} files); nothing was changed.")
+        return
+    click.echo(f"Restored {source} ({made}); the database is migrated to this Balai's schema.")
+    if aside:
+        click.echo(f"The previous data is in {aside} (delete it once the restore is confirmed good).")
+    click.echo("Start the portal and the worker again.")

@@ -195,6 +195,19 @@ SETTINGS = [
     ),
     Setting("BALAI_SYNC_TIMEOUT", "20", "Seconds to wait for the hub's answer before giving the attempt up.", "int"),
     Setting(
+        "BALAI_BACKUP_KEEP",
+        "14",
+        "How many backups to keep in <data dir>/backups and on the USB stick (the newest; older ones are deleted "
+        "after a successful backup).",
+        "int",
+    ),
+    Setting(
+        "BALAI_BACKUP_PASSPHRASE_FILE",
+        "",
+        "File holding the passphrase that encrypts backups (empty: <data dir>/backup-passphrase); while it does "
+        "not exist, backups are written unencrypted.",
+    ),
+    Setting(
         "BALAI_REQUIRE_ALL_TIERS",
         "0",
         "Tests only: a test tier that would be skipped (no root, no Chromium) fails instead.",
