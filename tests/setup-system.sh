@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System packages the test tiers need: Chromium (browser tier), espeak-ng (voice clips), wrk
 # (benchmarks), PostgreSQL (the hub's tests and the sync benchmark), and for the captive portal's
-# network tier iproute2, nftables, dnsmasq and conntrack.
+# network tier iproute2, nftables, dnsmasq and conntrack; shellcheck and systemd-analyze check the
+# Raspberry Pi installer (tests/test_install.py).
 # Installed with apt-get when missing and we are root (CI runs as root on a clean machine);
 # otherwise the tiers that need them skip loudly, or fail under BALAI_REQUIRE_ALL_TIERS=1.
 set -euo pipefail
@@ -11,6 +12,8 @@ command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 command -v taskset >/dev/null 2>&1 || need+=(util-linux)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 export PATH="$PATH:/usr/sbin:/sbin"
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)

@@ -5,12 +5,14 @@ checked values. Also the MAC lookup and the internet check. The helper on a real
 
 import http.server
 import ipaddress
+import socket
 import threading
 
 import pytest
 
 from portal import uplink
 from portal.firewall import FirewallError, HelperFirewall, NoFirewall, backend
+from portal.firewall.__main__ import notify_ready
 from portal.firewall.addresses import InvalidClient, client_ip, client_mac, duration
 from portal.firewall.helper import batch, element, first_tuple, limit_rules
 from portal.firewall.neighbours import mac_for
@@ -206,3 +208,14 @@ def test_worker_round_survives_an_unreachable_helper(balai, internet, tmp_path):
     balai.settings["BALAI_UPLINK_CHECK"] = f"{internet}/ok"
     done = hotspot_round(balai.captive, balai.settings)
     assert done["uplink"] == "up" and "unreachable" in done["firewall"] and done["sessions_purged"] == 0
+
+
+def test_helper_tells_systemd_it_is_ready(tmp_path):
+    """Does the helper send READY=1 to systemd's notify socket (and nothing without one)?"""
+    path = str(tmp_path / "notify")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(path)
+        sock.settimeout(5)
+        notify_ready({})
+        notify_ready({"NOTIFY_SOCKET": path})
+        assert sock.recv(64) == b"READY=1"

@@ -7,7 +7,9 @@ public port, the socket path and the optional per-phone limits.
 import argparse
 import grp
 import logging
+import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -32,6 +34,19 @@ def helper_for(settings, ruleset):
     )
 
 
+def notify_ready(environ=None):
+    """Tell systemd (balai-firewall.service is Type=notify) that the ruleset is loaded and the
+    socket listens: NetworkManager, ordered after the helper, brings the hotspot up only then, so
+    no phone is ever forwarded before the captive rules hold. Does nothing outside systemd."""
+    address = (os.environ if environ is None else environ).get("NOTIFY_SOCKET", "")
+    if not address:
+        return
+    if address.startswith("@"):  # an abstract socket
+        address = "\0" + address[1:]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.sendto(b"READY=1", address)
+
+
 def main(argv=None):
     """Load the ruleset, then serve the portal's requests until stopped."""
     parser = argparse.ArgumentParser(prog="python -m portal.firewall", description=__doc__.splitlines()[0])
@@ -50,6 +65,7 @@ def main(argv=None):
     server = Server(settings["BALAI_FIREWALL_SOCKET"], helper, networks, group)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logging.getLogger("balai.firewall").info("listening on %s", settings["BALAI_FIREWALL_SOCKET"])
+    notify_ready()
     try:
         server.serve_forever()
     finally:
