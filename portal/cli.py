@@ -23,6 +23,7 @@ from portal.clock import Clock
 from portal.db import alembic_config
 from portal.domain import audit, kiosks, pack, users
 from portal.domain import demo as demo_village
+from portal.domain import village as village_domain
 from portal.domain.errors import Conflict, DomainError
 from portal.domain.speech import counter_words
 from portal.domain.village import get_village
@@ -191,6 +192,31 @@ def worker(once):
         if once:
             return
         time.sleep(interval)
+
+
+@main.group()
+def village():
+    """The village's identity (the console's village profile edits it)."""
+
+
+@village.command("init")
+@click.argument("name")
+@click.option(
+    "--timezone", default="Asia/Jakarta", show_default=True, help="Asia/Jakarta, Asia/Makassar or Asia/Jayapura."
+)
+def village_init(name, timezone):
+    """Give an empty database its village called NAME (the installer runs this); a database that
+    has a village keeps it."""
+    balai = load_balai()
+    try:
+        with balai.db.write() as session:
+            row, created = village_domain.init_village(session, name, timezone)
+    except DomainError as exc:
+        raise domain_failure(exc) from None
+    if created:
+        click.echo(f"Village {row.name} created. Complete its profile and services in the console.")
+    else:
+        click.echo(f"The database already has its village ({row.name}); nothing changed.")
 
 
 @main.group()

@@ -130,3 +130,20 @@ def test_demo_brings_its_logo(tmp_path):
             [sys.executable, "-m", "portal", command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=60
         )
     assert (tmp_path / "logo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_village_init_gives_an_empty_database_its_village_once(cli, data_dir, tmp_path):
+    """Does the installer's answer name a new village, and leave an existing one alone?"""
+    assert "already has its village" in cli("village", "init", "Sukamaju Baru").stdout  # the demo's
+    empty = tmp_path / "empty"
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "portal", *args], cwd=ROOT, env={**os.environ, "BALAI_DATA_DIR": str(empty)},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run("migrate").returncode == 0
+    bad = run("village", "init", "Mekar", "--timezone", "Mars/Olympus")
+    assert bad.returncode != 0 and "timezone" in bad.stderr
+    created = run("village", "init", "Desa  Mekar")
+    assert created.returncode == 0 and "Village Desa Mekar created" in created.stdout
+    again = run("village", "init", "Lain")
+    assert again.returncode == 0 and "already has its village (Desa Mekar)" in again.stdout

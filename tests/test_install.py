@@ -158,6 +158,7 @@ def test_prints_every_command_and_runs_none(pi):
         r"^/opt/balai/releases/[0-9a-f]{12}/venv/bin/pip install .*-r /opt/balai/releases/.*/requirements.txt$",
         r"^/opt/balai/releases/[0-9a-f]{12}/venv/bin/pybabel compile",
         r"^/opt/balai/releases/[0-9a-f]{12}/deploy/raspberrypi/bin/balai migrate$",
+        r"^/opt/balai/releases/[0-9a-f]{12}/deploy/raspberrypi/bin/balai village init Sukamaju\\ \\&\\ Sons$",
         r"^/opt/balai/releases/[0-9a-f]{12}/deploy/raspberrypi/bin/balai voices$",
         r"bin/balai kiosk add Kiosk\\ Aula --exist-ok --token-file /var/lib/balai/kiosk-token",
         r"^systemctl enable balai-firewall.service balai-captive-dns.service balai-portal.service "

@@ -243,6 +243,7 @@ def test_installed_portal_serves(installed):
         assert status == 200, page
         # The phone portal's home page in Indonesian: the installer compiled the catalogues.
         assert '<html lang="id">' in page and "Antrean hari ini" in page, page
+        assert "Sukamaju" in page  # the installer's answer became the village's name
         # Loopback is not a hotspot phone: the captive check answers "online".
         assert fetch("/generate_204")[0] == 204
         status, page = fetch("/admin/login", admin_port)

@@ -393,6 +393,8 @@ step_database() {
   fi
   make_link "$APP_BASE/current" "releases/$RELEASE_ID"
   [ "$UPGRADING" = 0 ] || make_link "$APP_BASE/previous" "$PREVIOUS"
+  # The answer seeds the village's identity once; from then on the console's profile owns it.
+  run "$balai_cli" village init "$VILLAGE_NAME"
   run "$balai_cli" voices || note "no voice clips (is espeak-ng installed?): the display board uses the browser's speech meanwhile"
   PAIRING_URL=""
   if [ "$KIOSK" = off ] || [ "$KIOSK_PAGE" != /kiosk ]; then

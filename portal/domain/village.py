@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import text
 
 from portal.clock import local_date
+from portal.domain.errors import DomainError
 from portal.models import Village
 
 # The queue state row with the village's time zone: read on every poll, so one small query.
@@ -42,6 +44,28 @@ class Today:
 def get_village(session):
     """The village's profile, or None before the demo or the setup wizard created it."""
     return session.get(Village, 1)
+
+
+def init_village(session, name, timezone="Asia/Jakarta"):
+    """Give an empty database its village (the installer's answer): returns ``(village, created)``.
+
+    A database that has a village keeps it unchanged: the village's identity lives here, and the
+    console edits it from then on. DomainError for a name that is empty or too long, or an unknown
+    time zone."""
+    existing = get_village(session)
+    if existing is not None:
+        return existing, False
+    name = " ".join(str(name).split())
+    if not name or len(name) > 120:
+        raise DomainError("bad_field", field="name")
+    try:
+        ZoneInfo(timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise DomainError("bad_field", field="timezone") from None
+    village = Village(id=1, name=name, timezone=timezone)
+    session.add(village)
+    bump_version(session)
+    return village, True
 
 
 def today(session, now, advance=False):
