@@ -8,7 +8,7 @@ from datetime import UTC
 
 from sqlalchemy import select, update
 
-from hub.models import Counter, Notice, NoticeTarget, Village
+from hub.models import Counter, Notice, NoticeTarget
 from portal.domain.errors import DomainError, NotFound
 from portal.models import utc_text
 
@@ -98,8 +98,3 @@ def recent(session, villages=None, limit=50):
             Notice.id.in_(select(NoticeTarget.notice_id).where(NoticeTarget.village_id.in_([v.id for v in villages])))
         )
     return session.scalars(query).all()
-
-
-def all_villages(session):
-    """Every registered village, by name."""
-    return session.scalars(select(Village).order_by(Village.name)).all()
