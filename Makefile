@@ -8,7 +8,7 @@ MO      := portal/translations/id/LC_MESSAGES/messages.mo
 export BALAI_LISTEN ?= 127.0.0.1:8080
 DATA    := $(or $(BALAI_DATA_DIR),var)
 
-.PHONY: run test lint bench screenshots translations clean-venv
+.PHONY: run test lint bench screenshots translations release clean-venv
 
 $(STAMP): requirements.txt requirements-dev.txt
 	python3 -m venv .venv
@@ -69,6 +69,11 @@ screenshots: $(STAMP) $(MO)
 translations: $(STAMP)
 	.venv/bin/pybabel extract --no-location --omit-header -F babel.cfg -k N_ -k _l -o portal/translations/messages.pot .
 	.venv/bin/pybabel update --no-fuzzy-matching -i portal/translations/messages.pot -d portal/translations
+
+# A tarball for the Pi that installs and upgrades with no internet (deploy/raspberrypi/release.sh):
+# `make release ARCH=amd64` for a 64-bit PC instead of a Pi.
+release: $(STAMP)
+	PYTHON=$(PY) bash deploy/raspberrypi/release.sh --arch $(or $(ARCH),arm64)
 
 clean-venv:
 	rm -rf .venv

@@ -3,7 +3,7 @@
 # (benchmarks), PostgreSQL (the hub's tests and the sync benchmark), and for the captive portal's
 # network tier iproute2, nftables, dnsmasq and conntrack; shellcheck and systemd-analyze check the
 # Raspberry Pi installer (tests/test_install.py), debootstrap builds the root it installs into for real
-# (tests/test_install_chroot.py).
+# and systemd-nspawn boots that root (tests/test_install_chroot.py).
 # Installed with apt-get when missing and we are root (CI runs as root on a clean machine);
 # otherwise the tiers that need them skip loudly, or fail under BALAI_REQUIRE_ALL_TIERS=1.
 set -euo pipefail
@@ -21,6 +21,7 @@ command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
 command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+command -v systemd-nspawn >/dev/null 2>&1 || need+=(systemd-container)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

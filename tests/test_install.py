@@ -396,6 +396,32 @@ def test_upgrade_keeps_the_previous_release(tmp_path):
     )  # the oldest was removed
 
 
+def test_release_wheels_install_without_pypi(tmp_path):
+    """Does a release tarball's wheels/ (release.sh) replace the PyPI download, with the release
+    still named by its application files only?"""
+    script = snapshot_checkout(tmp_path / "src")
+    plain = install(script, fresh_pi(tmp_path / "plain"), "--village", "Sukamaju").stdout
+    assert "downloading from PyPI: the 34 packages pinned in requirements.txt" in plain
+    (tmp_path / "src" / "wheels").mkdir()
+    (tmp_path / "src" / "wheels" / "TARGET").write_text("ARCH=arm64\nPYTHON=3.11\n")
+    output = install(script, fresh_pi(tmp_path / "root"), "--village", "Sukamaju").stdout
+    assert "this release's wheels are for arm64, Python 3.11 (not checked with --root)" in output
+    assert "from this release's wheels (no download)" in output and "PyPI" not in output
+    assert f"--no-index --find-links {tmp_path / 'src' / 'wheels'} -r" in output
+    assert release(tmp_path / "root").name == release(tmp_path / "plain").name  # wheels/ is no part of it
+
+
+def test_release_script_refuses_bad_options():
+    script = CHECKOUT / "deploy" / "raspberrypi" / "release.sh"
+    for args, message in (
+        (["--arch", "i386"], "--arch must be arm64 or amd64"),
+        (["--python", "three"], "--python wants a version like 3.11"),
+        (["--out"], "Usage: release.sh"),
+    ):
+        done = subprocess.run(["bash", script, *args], capture_output=True, text=True, timeout=10, check=False)
+        assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
+
+
 def test_external_access_point_layout(tmp_path):
     """Does the external-ap layout make eth1 a shared Ethernet hotspot, and does Lite skip the
     kiosk screen out loud?"""

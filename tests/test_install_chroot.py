@@ -13,13 +13,22 @@ as skipped, and the test checks that it says so. Like any image build, the chroo
 and this machine's extra certificate authorities (/usr/local/share/ca-certificates), so PyPI is
 reached the way this machine reaches it.
 
+Then the installed root is booted with systemd-nspawn (tests/chroot.py: its own systemd, a private
+network namespace with loopback only, no CAP_SYS_TIME so chronyd cannot touch this machine's
+clock): the units start at boot, confined; a backup is made by its unit; a power cut loses
+nothing; and install.sh --upgrade installs a release tarball made by release.sh with no network,
+then rolls back a release whose portal cannot start.
+
 The minimal base root is cached as a tarball (CACHE), so a warm run costs the installer's own
-downloads only. BALAI_KEEP_CHROOT=1 keeps the tree (unmounted) for a look afterwards.
+downloads only. BALAI_KEEP_CHROOT=1 keeps the tree (unmounted) for a look afterwards, with the
+console's and the installer's output beside it.
 """
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -27,21 +36,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.chroot import SBIN, Machine, base_root, in_chroot, kill_leftovers, mount_all, sh, unmount_all
 from tests.conftest import free_port, need
 from tests.processes import stop, wait_for
 from tests.test_install import snapshot_checkout
 
 pytestmark = [pytest.mark.install, pytest.mark.slow]
 
-MIRROR = os.environ.get("BALAI_DEBIAN_MIRROR", "http://deb.debian.org/debian")
-CACHE = Path(os.environ.get("BALAI_TEST_CACHE", "/var/cache/balai-tests"))
 ANSWERS = """# a Lite image: no desktop, so no Chromium to download; the kiosk agent prints
 VILLAGE_NAME=Sukamaju
 SSID=Balai Sukamaju
 KIOSK=on
 """
-SBIN = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-MOUNTS = (("proc", "-t", "proc", "proc"), ("sys", "-t", "sysfs", "sysfs"), ("dev", "--bind", "/dev"))
 SKIPPED_LIVE = (
     "network interface check",
     "reloading systemd",
@@ -55,68 +61,6 @@ SKIPPED_LIVE = (
     "unblocking the Wi-Fi radio",
     "checking that the portal answers",
 )
-
-
-def sh(*argv, timeout=120, **kwargs):
-    """Run a command on this machine (bounded); its output, or a failure showing it."""
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, **kwargs)
-    assert done.returncode == 0, f"{argv}: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
-def base_root(root):
-    """A minimal Bookworm root at root: from the cached tarball, else debootstrap (and cache it)."""
-    arch = sh("dpkg", "--print-architecture").strip()
-    tarball = CACHE / f"bookworm-minbase-{arch}.tar"
-    root.mkdir()
-    if not tarball.exists():
-        started = time.monotonic()
-        build = root.parent / "debootstrap"
-        sh("debootstrap", "--variant=minbase", "bookworm", str(build), MIRROR, timeout=1200)
-        CACHE.mkdir(parents=True, exist_ok=True)
-        partial = tarball.with_suffix(".partial")
-        sh("tar", "-C", str(build), "--numeric-owner", "-cf", str(partial), ".", timeout=300)
-        partial.rename(tarball)
-        shutil.rmtree(build)
-        print(f"\ndebootstrap of bookworm ({arch}): {time.monotonic() - started:.0f} s, cached as {tarball}")
-    sh("tar", "-C", str(root), "--numeric-owner", "-xpf", str(tarball), timeout=300)
-
-
-def mount_all(root):
-    for name, *how in MOUNTS:
-        sh("mount", *how, str(root / name))
-    sh("mount", "--bind", "/dev/pts", str(root / "dev" / "pts"))
-
-
-def unmount_all(root):
-    """Unmount everything under root (recursively; lazily if something still holds it)."""
-    for name in ("dev", "sys", "proc"):
-        target = root / name
-        if subprocess.run(["mountpoint", "-q", str(target)], check=False).returncode != 0:
-            continue
-        if subprocess.run(["umount", "-R", str(target)], capture_output=True, check=False).returncode != 0:
-            subprocess.run(["umount", "-R", "-l", str(target)], capture_output=True, check=False)
-
-
-def kill_leftovers(root):
-    """SIGKILL every process whose root directory is this chroot (started by this test)."""
-    real = os.path.realpath(root)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.readlink(entry / "root") == real:
-                os.kill(int(entry.name), 9)
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-
-
-def in_chroot(root, *argv, timeout=900):
-    """Run a command inside the chroot with a clean environment; the finished process."""
-    env = {"PATH": SBIN, "LANG": "C.UTF-8", "HOME": "/root", "TERM": "dumb"}
-    return subprocess.run(
-        ["chroot", str(root), *argv], capture_output=True, text=True, timeout=timeout, env=env, check=False
-    )
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +195,211 @@ def test_installed_portal_serves(installed):
     finally:
         stop(portal)
         kill_leftovers(root)
+
+
+# --- booted: the installed root started by systemd-nspawn, as a Pi starts from its SD card ---
+
+RUNNING_UNITS = (
+    "balai-portal.service",
+    "balai-worker.service",
+    "balai-firewall.service",
+    "balai-kiosk-agent.service",
+    "balai-backup.timer",
+    "balai-set-time.path",
+)
+
+
+@pytest.fixture(scope="module")
+def machine(installed):
+    """The installed root, booted (after the chroot tests: nspawn mounts /proc, /sys and /dev itself)."""
+    root = installed[0]
+    need(shutil.which("systemd-nspawn"), "booting the installed root needs systemd-nspawn (tests/setup-system.sh)")
+    kill_leftovers(root)
+    unmount_all(root)
+    booted = Machine(root, root.parent / "console.log")
+    try:
+        state = booted.boot()
+        assert state == "running", booted.run("systemctl", "--failed", "--no-pager").stdout
+        yield booted
+    finally:
+        booted.shut_down()
+
+
+def fetch(machine, path, *curl, port=8080):
+    """(status, body) of an HTTP request to the portal made inside the machine with curl; status
+    0 and curl's complaint when nothing answered."""
+    url = f"http://127.0.0.1:{port}{path}"
+    done = machine.run("curl", "-sS", "--max-time", "10", "-w", "\n%{http_code}", *curl, url)
+    body, _, status = done.stdout.rpartition("\n")
+    return int(status), body + done.stderr
+
+
+def send_complaint(machine, text):
+    """A complaint sent through the public API: its tracking code."""
+    payload = json.dumps({"category": "infrastructure", "text": text})
+    status, body = fetch(machine, "/api/v1/complaints", "-H", "Content-Type: application/json", "--data", payload)
+    assert status == 201, body
+    return json.loads(body)["tracking_code"]
+
+
+def complaint_text(machine, code):
+    status, body = fetch(machine, f"/api/v1/complaints/{code}")
+    assert status == 200, body
+    return json.loads(body)["text"]
+
+
+def assert_balai_runs(machine):
+    states = machine.run("systemctl", "is-active", *RUNNING_UNITS).stdout.split()
+    assert states == ["active"] * len(RUNNING_UNITS), dict(zip(RUNNING_UNITS, states, strict=False))
+    assert machine.run("systemctl", "--failed", "--plain", "--no-legend").stdout.strip() == ""
+    wait_for(lambda: fetch(machine, "/api/v1/services")[0] == 200, timeout=30, what="the portal after boot")
+
+
+def test_boot_starts_balai(machine):
+    """After a boot, do Balai's services run, answer on both listeners, and load the captive rules?"""
+    assert_balai_runs(machine)
+    status, page = fetch(machine, "/")
+    assert status == 200 and "Sukamaju" in page
+    status, page = fetch(machine, "/admin/login", port=8081)
+    assert status == 200, page
+    assert "set accepted" in machine.run("nft", "list", "table", "inet", "balai").stdout
+    # The captive resolver listens on the hotspot's address, which only a Wi-Fi chip brings up:
+    # here it waits (systemd retries it), it does not fail.
+    dns = machine.run("systemctl", "show", "--property=ActiveState,Result", "balai-captive-dns.service").stdout
+    assert "ActiveState=failed" not in dns, dns
+
+
+def test_services_run_confined(machine):
+    """Do the portal, worker and kiosk agent run as balai with no privileges, in a read-only system?"""
+    uid = machine.run("id", "-u", "balai").stdout.strip()
+    for unit in ("balai-portal.service", "balai-worker.service", "balai-kiosk-agent.service"):
+        pid = machine.run("systemctl", "show", "--property=MainPID", "--value", unit).stdout.strip()
+        status = dict(
+            line.split(":\t", 1)
+            for line in machine.run("cat", f"/proc/{pid}/status").stdout.splitlines()
+            if ":\t" in line
+        )
+        assert status["Uid"].split()[:2] == [uid, uid], (unit, status["Uid"])
+        assert status["NoNewPrivs"] == "1", unit
+        assert int(status["CapEff"], 16) == 0 and int(status["CapBnd"], 16) == 0, unit
+    # Even root, in the portal's view of the files (ProtectSystem=strict), cannot change the
+    # application or the configuration; only /var/lib/balai is writable.
+    portal = machine.run("systemctl", "show", "--property=MainPID", "--value", "balai-portal.service").stdout.strip()
+    for path in ("/opt/balai/current/portal/x", "/etc/balai/x", "/usr/local/bin/x"):
+        done = machine.run("nsenter", "--target", portal, "--mount", "touch", path)
+        assert done.returncode != 0 and "Read-only file system" in done.stderr, (path, done.stderr)
+    exposure = machine.run("systemd-analyze", "security", "--no-pager", "balai-portal.service").stdout
+    print("\n" + exposure.strip().splitlines()[-1])  # "→ Overall exposure level for ...: 2.1 OK"
+
+
+def test_backup_unit_writes_a_backup_that_restores(machine):
+    """Does the nightly backup unit, run as the timer runs it, write a backup that checks out?"""
+    done = machine.run("systemctl", "start", "balai-backup.service")
+    assert done.returncode == 0, machine.run("journalctl", "-u", "balai-backup", "--no-pager").stdout
+    files = machine.run("find", "/var/lib/balai/backups", "-type", "f", "-printf", "%u %m %p\n").stdout.split()
+    assert len(files) == 3 and files[:2] == ["balai", "600"], files
+    check = machine.run("balai", "restore", files[2], "--check")
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_power_cut_loses_nothing(machine):
+    """Does a complaint sent just before the power goes survive it, with Balai back after the boot?"""
+    code = send_complaint(machine, "Lampu jalan di depan balai padam sejak kemarin malam.")
+    machine.power_cut()
+    assert machine.boot() == "running", machine.run("systemctl", "--failed", "--no-pager").stdout
+    assert_balai_runs(machine)
+    assert complaint_text(machine, code) == "Lampu jalan di depan balai padam sejak kemarin malam."
+
+
+# --- upgrades, on the booted machine, from release tarballs (offline: the root has no network) ---
+
+
+def current_release(machine):
+    links = machine.run("readlink", "/opt/balai/current", "/opt/balai/previous").stdout.split()
+    return links + [None] * (2 - len(links))
+
+
+@pytest.fixture(scope="module")
+def release(machine, tmp_path_factory):
+    """A newer release, built by release.sh for this machine's architecture from a copy of this
+    checkout with one change, unpacked in the root: its path inside the machine."""
+    work = tmp_path_factory.mktemp("release")
+    install_sh = snapshot_checkout(work / "checkout")
+    with open(work / "checkout" / "portal" / "__init__.py", "a") as init:
+        init.write("# a newer release\n")
+    arch = sh("dpkg", "--print-architecture").strip()
+    built = sh(
+        "bash",
+        str(install_sh.parent / "release.sh"),
+        "--arch",
+        arch,
+        "--out",
+        str(work),
+        timeout=600,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
+    tarball = next(work.glob(f"balai-*-{arch}.tar.gz"))
+    print(f"\n{built.splitlines()[-3]}")
+    sh("tar", "-C", str(machine.root / "root"), "-xzf", str(tarball))
+    # The uplink and hotspot interfaces the installer checks for: a veth pair inside the machine's
+    # own network namespace (no Wi-Fi here, so the hotspot does not come up; the installer warns).
+    ip = ("nsenter", "--target", str(machine.leader), "--net", "ip", "link")
+    sh(*ip, "add", "eth0", "type", "veth", "peer", "name", "wlan0")
+    return "/root/" + tarball.name.removesuffix(".tar.gz")
+
+
+def upgrade(machine, release_dir):
+    done = machine.run("bash", f"{release_dir}/deploy/raspberrypi/install.sh", "--upgrade", timeout=900)
+    (machine.root.parent / f"upgrade-{Path(release_dir).name}.log").write_text(done.stdout + done.stderr)
+    return done
+
+
+def test_upgrade_from_a_release_without_internet(machine, release):
+    """Does --upgrade install a release tarball with no network at all, migrate, restart and keep
+    the data, keeping the old release for a rollback?"""
+    code = send_complaint(machine, "Selokan di RT 03 tersumbat sampah, mohon dibersihkan.")
+    before = current_release(machine)[0]
+    done = upgrade(machine, release)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "from this release's wheels (no download)" in done.stdout
+    assert "downloading" not in done.stdout
+    assert f"upgrading from {before} to releases/" in done.stdout
+    assert "the portal answers on http://127.0.0.1:8080" in done.stdout
+    current, previous = current_release(machine)
+    assert previous == before and current != before
+    assert_balai_runs(machine)
+    assert complaint_text(machine, code) == "Selokan di RT 03 tersumbat sampah, mohon dibersihkan."
+
+
+def test_failed_upgrade_rolls_back(machine, release):
+    """A release whose migration works but whose portal cannot start: is the old release running
+    again, on the database as it was before the migration, with nothing lost?"""
+    code = send_complaint(machine, "Jembatan bambu di dusun dua mulai goyah, berbahaya bagi anak sekolah.")
+    before = current_release(machine)[0]
+    broken = machine.root / "root" / "broken"
+    shutil.copytree(machine.root / release.lstrip("/"), broken)
+    with open(broken / "portal" / "server.py", "a") as server:
+        server.write('\nraise RuntimeError("a release that cannot serve, on purpose")\n')
+    versions = broken / "portal" / "migrations" / "versions"
+    head = max(path.name[:4] for path in versions.glob("[0-9]*.py"))
+    (versions / "9999_upgrade_probe.py").write_text(
+        f'"""upgrade probe"""\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = "9999"\n'
+        f'down_revision = "{head}"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        'def upgrade():\n    op.create_table("upgrade_probe", sa.Column("id", sa.Integer(), primary_key=True))\n'
+    )
+    done = upgrade(machine, "/root/broken")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"error: the portal stopped right after starting: rolling back to {before}" in done.stdout
+    assert "the previous version answers on http://127.0.0.1:8080" in done.stdout
+    assert "runs again, with the database as it was before" in done.stderr
+    assert current_release(machine)[0] == before
+    assert_balai_runs(machine)
+    tables = machine.run(
+        "/opt/balai/current/venv/bin/python",
+        "-c",
+        "import sqlite3; db = sqlite3.connect('/var/lib/balai/balai.db');"
+        "print(*[r[0] for r in db.execute('select name from sqlite_master')]);"
+        "print(db.execute('select version_num from alembic_version').fetchone()[0])",
+    ).stdout.splitlines()
+    assert "upgrade_probe" not in tables[0].split() and tables[1] == head, tables
+    assert complaint_text(machine, code).startswith("Jembatan bambu")

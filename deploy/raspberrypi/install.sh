@@ -279,8 +279,15 @@ step_application() {
     return
   fi
   have_file "$RELEASE/venv/bin/python" || run python3 -m venv "$RELEASE/venv"
-  note "downloading from PyPI: the $(grep -c '^[a-zA-Z]' "$SRC/requirements.txt") packages pinned in requirements.txt"
-  run "$RELEASE/venv/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir -r "$RELEASE/requirements.txt"
+  local count pip=("$RELEASE/venv/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir)
+  count=$(grep -c '^[a-zA-Z]' "$SRC/requirements.txt")
+  if release_wheels_fit; then
+    note "installing the $count packages pinned in requirements.txt from this release's wheels (no download)"
+    pip+=(--no-index --find-links "$SRC/wheels")
+  else
+    note "downloading from PyPI: the $count packages pinned in requirements.txt"
+  fi
+  run "${pip[@]}" -r "$RELEASE/requirements.txt"
   run "$RELEASE/venv/bin/pybabel" compile --use-fuzzy -d "$RELEASE/portal/translations"
   run "$RELEASE/venv/bin/python" -m compileall -q "$RELEASE/portal" "$RELEASE/kiosk" "$RELEASE/hub"
   [ -n "$ROOT" ] || printf 'ok\n' >"$RELEASE/.installed"
@@ -379,13 +386,14 @@ step_database() {
   local balai_cli=$RELEASE/deploy/raspberrypi/bin/balai
   UPGRADING=0
   if [ -n "$PREVIOUS" ] && [ "$PREVIOUS" != "releases/$RELEASE_ID" ]; then
-    UPGRADING=1
     note "upgrading from $PREVIOUS to releases/$RELEASE_ID"
     # The captive firewall and resolver keep serving the phones meanwhile.
     live "stopping Balai for the upgrade" systemctl stop "${DB_SERVICES[@]}"
     run rm -rf "$DATA/upgrade-rollback"
     run install -d -o balai -g balai -m 0700 "$DATA/upgrade-rollback"
     run find "$DATA" -maxdepth 1 -name 'balai.db*' -exec cp -a {} "$DATA/upgrade-rollback/" ';'
+    # From here on, any failure puts the previous release and this copy of the database back.
+    UPGRADING=1
   fi
   if ! run "$balai_cli" migrate; then
     if [ "$UPGRADING" = 1 ]; then rollback "the database migration failed"; fi
@@ -468,9 +476,13 @@ remove_kiosk_autostart() {
 step_start() {
   step "Starting"
   live "reloading systemd" systemctl daemon-reload
-  live "applying the journal limits" systemctl restart systemd-journald.service
-  live "reloading udev rules" udevadm control --reload-rules
-  live "reloading NetworkManager profiles" nmcli connection reload
+  # These three only speed things up: a reboot applies them all. So a failure is a warning.
+  live "applying the journal limits" systemctl restart systemd-journald.service ||
+    note "warning: journald did not restart; the journal limits apply after a reboot"
+  live "reloading udev rules" udevadm control --reload-rules ||
+    note "warning: udev did not reload its rules; the printer's rule applies after a reboot"
+  live "reloading NetworkManager profiles" nmcli connection reload ||
+    note "warning: NetworkManager did not reload; the hotspot profile applies after a reboot"
   if ! live "bringing up the hotspot" nmcli connection up balai-hotspot; then
     note "warning: the hotspot did not come up now; NetworkManager brings it up when $HOTSPOT_INTERFACE is ready (journalctl -u NetworkManager)"
   fi
@@ -483,13 +495,17 @@ step_start() {
     skipped "checking that the portal answers" "no running systemd: chroot or container"
     return
   fi
-  if wait_for_portal 60; then
+  local answer=0 problem
+  wait_for_portal 60 || answer=$?
+  if [ "$answer" = 0 ]; then
     note "the portal answers on $PORTAL_LOCAL"
-  elif [ "$UPGRADING" = 1 ]; then
-    rollback "the new version did not answer within 60 s"
-  else
-    die "the portal does not answer on $PORTAL_LOCAL: journalctl -u balai-portal"
+    UPGRADING=0 # done: nothing after this rolls back
+    return
   fi
+  problem="the portal did not answer on $PORTAL_LOCAL within 60 s"
+  [ "$answer" = 1 ] || problem="the portal stopped right after starting"
+  [ "$UPGRADING" = 0 ] || rollback "$problem"
+  die "$problem: see journalctl -u balai-portal"
 }
 
 summary() {

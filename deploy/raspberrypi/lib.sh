@@ -36,6 +36,11 @@ usage_error() {
 on_error() {
   printf '\ninstall.sh: step %d/%d (%s) failed: exit status %d at line %d.\n' \
     "$STEP_NUMBER" "$STEPS" "$STEP_TITLE" "$1" "$2" >&2
+  # Mid-upgrade, Balai is stopped and the database migrated: put the previous release back first.
+  if [ "${UPGRADING:-0}" = 1 ]; then
+    UPGRADING=0
+    rollback "step $STEP_NUMBER ($STEP_TITLE) failed"
+  fi
   printf 'Nothing was removed. Fix the cause shown above and run install.sh again: it carries on from there.\n' >&2
 }
 
@@ -77,9 +82,12 @@ live() {
   run "$@"
 }
 
+# 0 once the portal answers; 1 when it does not within SECONDS; 2 as soon as it has crashed (systemd
+# restarted it: a new version that cannot start is rolled back at once, not after the timeout).
 wait_for_portal() { # SECONDS
   local tries=0
-  until curl -fsS -o /dev/null --max-time 2 "$PORTAL_LOCAL/api/v1/services"; do
+  until curl -fs -o /dev/null --max-time 2 "$PORTAL_LOCAL/api/v1/services"; do
+    [ "$(systemctl show --property NRestarts --value balai-portal.service)" = 0 ] || return 2
     tries=$((tries + 1))
     [ "$tries" -lt "$1" ] || return 1
     sleep 1
@@ -241,6 +249,26 @@ copy_release() { # SOURCE DEST
     tar -C "$2" -xf - --no-same-owner
 }
 
+# A release tarball (release.sh) carries wheels/ with wheels/TARGET naming the Debian architecture
+# and Python version they are for: true when they fit this system, so pip needs no PyPI. Wheels
+# for another system are reported, and PyPI is used instead.
+release_wheels_fit() {
+  local target=$SRC/wheels/TARGET arch python want_arch want_python
+  [ -f "$target" ] || return 1
+  want_arch=$(sed -n 's/^ARCH=//p' "$target")
+  want_python=$(sed -n 's/^PYTHON=//p' "$target")
+  if [ -n "$ROOT" ]; then
+    note "this release's wheels are for $want_arch, Python $want_python (not checked with --root)"
+    return 0
+  fi
+  arch=$(dpkg --print-architecture)
+  python=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  if [ "$arch/$python" != "$want_arch/$want_python" ]; then
+    note "this release's wheels are for $want_arch, Python $want_python; this system is $arch, Python $python"
+    return 1
+  fi
+}
+
 # Keep the current release and the previous one (the rollback target); remove older ones.
 prune_releases() {
   local keep_current keep_previous dir name
@@ -264,6 +292,7 @@ rollback() { # REASON
   run find "$DATA/upgrade-rollback" -maxdepth 1 -name 'balai.db*' -exec cp -a {} "$DATA/" ';'
   make_link "$APP_BASE/current" "$PREVIOUS"
   live "starting the previous version" systemctl start "${SERVICES[@]}" || true
+  if booted && wait_for_portal 60; then note "the previous version answers on $PORTAL_LOCAL"; fi
   die "the upgrade to releases/$RELEASE_ID failed ($1); $PREVIOUS runs again, with the database as it was before"
 }
 
