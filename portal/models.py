@@ -78,6 +78,7 @@ class Village(Base):
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Jakarta")
     profile: Mapped[str] = mapped_column(Text, default="")  # a short text about the village
     photo: Mapped[str] = mapped_column(String(80), default="")  # a stored photo's name (portal.media)
+    wifi_name: Mapped[str] = mapped_column(String(32), default="")  # the hotspot's name, shown to residents
 
 
 class QueueState(Base):
@@ -445,6 +446,10 @@ class User(Base):
     # Changes with the password, so a password change ends every open session.
     session_key: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Sign-in failures in a row, and the lockout they earned (portal.domain.users.authenticate).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ApiToken(Base):
