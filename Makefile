@@ -62,6 +62,9 @@ screenshots: $(STAMP) $(MO)
 	   var/screenshots/console-announcement-edit.png var/screenshots/console-budget.png \
 	   var/screenshots/console-complaint.png var/screenshots/hub-overview.png var/screenshots/hub-village.png \
 	   var/screenshots/phone-district.png var/screenshots/console-sync.png \
+	   var/screenshots/console-setup.png var/screenshots/console-dashboard.png var/screenshots/console-stats.png \
+	   var/screenshots/console-users.png var/screenshots/console-printers.png var/screenshots/console-backups.png \
+	   var/screenshots/console-clock.png \
 	   docs/screenshots/
 	cp var/screenshots/receipt-800x480.png docs/screenshots/receipt.png
 

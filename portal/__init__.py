@@ -70,7 +70,8 @@ def create_app(overrides=None, clock=None):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="balai_session",
-        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        PERMANENT_SESSION_LIFETIME=12 * 3600,  # from sign-in, by the app's clock: see auth.session_alive
+        SESSION_REFRESH_EACH_REQUEST=False,  # the console's polls get no Set-Cookie (auth.session_alive)
         MAX_CONTENT_LENGTH=64 * 1024,  # no form or API call of the queue is bigger
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the console session
@@ -82,11 +83,14 @@ def create_app(overrides=None, clock=None):
         admin,
         agent_api,
         api,
+        audited,
         auth,
+        backups_admin,
         board,
         budget,
         budget_admin,
         captive,
+        clock_admin,
         complaints,
         complaints_admin,
         content_admin,
@@ -95,10 +99,17 @@ def create_app(overrides=None, clock=None):
         info,
         kiosk,
         polls,
+        printers_admin,
         public,
         security,
+        services_admin,
+        setup,
+        sign_in,
+        stats_admin,
         sync_admin,
         uploads,
+        users_admin,
+        village_admin,
         votes,
         votes_admin,
         wifi,
@@ -106,12 +117,15 @@ def create_app(overrides=None, clock=None):
 
     i18n.init_app(app)
     uploads.init_app(app)  # before CSRF: it raises the body limit for upload forms
+    app.before_request(security.console_only_from_office)  # before CSRF, whose 400 would reveal the console
     csrf.init_app(app)
     app.wsgi_app = polls.with_fast_polls(app.wsgi_app, app.extensions["balai"].queue)
     if settings["BALAI_CAPTIVE"]:
         app.wsgi_app = captive.with_captive(app.wsgi_app, app.extensions["balai"].captive, settings)
     security.init_app(app)  # after the poll layer, so its 304s carry the security headers too
     errors.init_app(app)
+    sign_in.init_app(app)  # the officials' lockout and per-address throttle
+    audited.init_app(app)  # the audit page's plain words
     app.register_blueprint(public.bp)
     csrf.exempt(public.bp)  # residents' forms: no cookies assumed, see public.same_origin
     app.register_blueprint(wifi.bp)
@@ -138,5 +152,13 @@ def create_app(overrides=None, clock=None):
     app.register_blueprint(info.bp)
     app.register_blueprint(content_admin.bp)
     app.register_blueprint(sync_admin.bp)
+    app.register_blueprint(users_admin.bp)
+    app.register_blueprint(stats_admin.bp)
+    app.register_blueprint(printers_admin.bp)
+    app.register_blueprint(clock_admin.bp)  # also the clock banner of every console page
+    app.register_blueprint(services_admin.bp)
+    app.register_blueprint(village_admin.bp)
+    app.register_blueprint(backups_admin.bp)
+    setup.init_app(app)  # the first-run wizard, and the console's front door leading to it until then
     app.jinja_env.globals["may"] = auth.may  # the console nav shows what the role may open
     return app

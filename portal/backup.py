@@ -20,7 +20,7 @@ import tempfile
 import time
 from contextlib import closing, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
@@ -29,8 +29,10 @@ from alembic.util import CommandError
 from portal import config
 from portal.backup_format import (
     DB_NAME,
+    ENCRYPTED,
     FORMAT,
     LOGO,
+    MAGIC,
     MEDIA,
     SECRET,
     BackupError,
@@ -201,6 +203,22 @@ def sha256_of(path):
 def backup_name(now):
     """The file name of a backup made at ``now`` (UTC): ``balai-YYYYmmdd-HHMMSS.balai-backup``."""
     return now.astimezone(UTC).strftime("balai-%Y%m%d-%H%M%S") + SUFFIX
+
+
+def backup_time(name):
+    """When the backup called ``name`` was made (UTC), read back from its name (see ``backup_name``);
+    None for a name that only looks like one (a copied file named balai-20261399-...)."""
+    try:
+        return datetime.strptime(name[: -len(SUFFIX)], "balai-%Y%m%d-%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def encrypted(path):
+    """Whether the backup file at ``path`` is encrypted (None: it does not start like a Balai backup)."""
+    with open(path, "rb") as f:
+        head = f.read(len(MAGIC) + 2)
+    return head[-1] == ENCRYPTED if len(head) == len(MAGIC) + 2 and head.startswith(MAGIC) else None
 
 
 def copy_database(source, target):
@@ -444,9 +462,37 @@ def restore(settings, source, passphrase, now):
         shutil.rmtree(staging, ignore_errors=True)
 
 
+HOLDINGS = {  # what a person recognises a village's data by, and the table it is counted in
+    "tickets": "tickets",
+    "complaints": "complaints",
+    "announcements": "announcements",
+    "officials": "users",
+}
+
+
+def holdings(database):
+    """What the database file ``database`` holds, for someone deciding whether to restore it: the
+    village's name (``village``) and the counts of HOLDINGS. What cannot be read (a database from
+    before the village had a name) is left out."""
+    queries = {"village": "SELECT name FROM village LIMIT 1"}
+    queries |= {key: f"SELECT COUNT(*) FROM {table}" for key, table in HOLDINGS.items()}
+    found = {}
+    with closing(sqlite3.connect(database, timeout=BUSY_TIMEOUT_S)) as connection:
+        for key, query in queries.items():
+            try:
+                row = connection.execute(query).fetchone()
+            except sqlite3.Error:
+                continue
+            if row is not None:
+                found[key] = row[0]
+    return found
+
+
 def check(settings, source, passphrase):
-    """Verify a backup file as a restore would, changing nothing; return its manifest."""
+    """Verify a backup file as a restore would, changing nothing; return its manifest, with what
+    its database holds (``holdings``) added as ``holds``."""
     data_dir = Path(settings["BALAI_DATA_DIR"])
     data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".restore-", dir=data_dir) as staging:
-        return verify(source, passphrase, Path(staging))
+        manifest = verify(source, passphrase, Path(staging))
+        return {**manifest, "holds": holdings(Path(staging) / DB_NAME)}

@@ -2,9 +2,12 @@
 
 ``bar_chart`` computes the geometry of a horizontal grouped bar chart (budget and realisation per
 category); ``templates/_bar_chart.svg.html`` draws it. Labels sit above their bars, so a long
-bidang name wraps instead of squeezing the bars on a 360 px phone. Plain Python: no Flask.
+bidang name wraps instead of squeezing the bars on a 360 px phone. ``column_chart`` does the same
+for figures over time (the console's queue statistics), drawn by ``admin/stats_chart.svg.html``.
+Plain Python: no Flask.
 """
 
+import math
 import textwrap
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -159,3 +162,106 @@ def bar_chart(items):
         y += BAR_HEIGHT + ROW_GAP
         rows.append(row)
     return Chart(WIDTH, y - ROW_GAP + 4, rows)
+
+
+# -- column charts: figures over time (the console's statistics) ---------------------------
+
+COLUMN_WIDTH = 640  # viewBox units: the console is read on an office screen
+PLOT_HEIGHT = 180
+AXIS_SIZE = 12  # font size of the axes and the legend
+PLOT_LEFT, PLOT_TOP = 44, 34  # room for the value axis's labels, and the legend above the plot
+# One colour per series, each with a darker outline that keeps a light fill visible on white.
+PALETTE = (
+    {"fill": "#b7dcc6", "stroke": "#0b5d3b"},
+    {"fill": "#0b5d3b", "stroke": "#0b5d3b"},
+    {"fill": "#f3c98b", "stroke": "#8a4b00"},
+)
+
+
+@dataclass
+class Column:
+    """One value's column, coloured as its series in PALETTE; ``text`` is the value as people read
+    it ("—" for none)."""
+
+    series: int
+    value: float | None
+    text: str
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass
+class Slot:
+    """One period on the time axis: its label (drawn under the columns when ``shown``), its full
+    name (for the description read out by screen readers) and its columns."""
+
+    label: str
+    title: str
+    x: float  # the label's centre
+    shown: bool
+    columns: list
+
+
+@dataclass
+class ColumnChart:
+    """A column chart's size, value axis (``ticks``: baseline y and text), legend and slots."""
+
+    width: int
+    height: float
+    names: list
+    legend: list  # (x, series index, name)
+    ticks: list
+    slots: list
+    plot_left: float = PLOT_LEFT
+    plot_bottom: float = PLOT_TOP + PLOT_HEIGHT
+    font_size: int = AXIS_SIZE
+
+    @property
+    def palette(self):
+        return PALETTE
+
+
+def nice_step(largest, whole):
+    """A step of 1, 2 or 5 times a power of ten that covers ``largest`` in at most four steps
+    (at least 1 for counts: ``whole``)."""
+    if largest <= 0:
+        return 1
+    magnitude = 10 ** math.floor(math.log10(largest / 4))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude * 4 >= largest)
+    return max(step, 1) if whole else step
+
+
+def column_chart(labels, series, text=str, whole=True, titles=None):
+    """The geometry of a grouped column chart: one slot per label (a period), one column per
+    series in each. ``series`` is ``[(name, values)]`` with a value per label (None: no data);
+    ``text`` writes a value (axis and description); ``whole``: the values are counts; ``titles``:
+    the periods' full names for the description (the labels when not given)."""
+    values = [v for _, vs in series for v in vs if v is not None]
+    step = nice_step(max(values, default=0), whole)
+    top = step * max(1, math.ceil(max(values, default=0) / step))
+    plot_width = COLUMN_WIDTH - PLOT_LEFT
+    bottom = PLOT_TOP + PLOT_HEIGHT
+    ticks = [(round(bottom - n * step / top * PLOT_HEIGHT, 2), text(n * step)) for n in range(round(top / step) + 1)]
+    slot_width = plot_width / max(len(labels), 1)
+    column_width = round(slot_width * 0.8 / max(len(series), 1), 2)
+    # Every label when they fit, else every second or third (all of them stay in the description).
+    every = math.ceil(max((text_width(label, AXIS_SIZE) + 6 for label in labels), default=0) / slot_width) or 1
+    slots = []
+    for i, label in enumerate(labels):
+        left = PLOT_LEFT + i * slot_width + slot_width * 0.1
+        columns = []
+        for j, (_, vs) in enumerate(series):
+            value = vs[i]
+            height = round((value or 0) / top * PLOT_HEIGHT, 2)
+            x = round(left + j * column_width, 2)
+            shown = "—" if value is None else text(value)
+            columns.append(Column(j, value, shown, x=x, y=round(bottom - height, 2), width=column_width, height=height))
+        title = titles[i] if titles else label
+        slots.append(Slot(label, title, round(PLOT_LEFT + (i + 0.5) * slot_width, 2), i % every == 0, columns))
+    legend, legend_x = [], PLOT_LEFT
+    for j, (name, _) in enumerate(series):
+        legend.append((legend_x, j, name))
+        legend_x += 20 + text_width(name, AXIS_SIZE) + 16
+    return ColumnChart(COLUMN_WIDTH, bottom + AXIS_SIZE + 10, [name for name, _ in series], legend, ticks, slots)

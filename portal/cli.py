@@ -157,7 +157,13 @@ def serve():
     # minute on the Pi's SD card, saying nothing the benchmarks do not.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
-        server = create_server(app, " ".join(listen), settings["BALAI_THREADS"], settings["BALAI_CONNECTIONS"])
+        server = create_server(
+            app,
+            " ".join(listen),
+            settings["BALAI_THREADS"],
+            settings["BALAI_CONNECTIONS"],
+            proxy_headers=settings["BALAI_ADMIN_PROXY"],
+        )
     except OSError as exc:
         raise click.ClickException(
             f"Cannot listen on {' '.join(listen)}: {exc.strerror}. Is Balai already running? "

@@ -31,11 +31,24 @@ SETTINGS = [
         "Directory for the database, the generated secret key, voice clips and the kiosk agent's print journal.",
     ),
     Setting("BALAI_CONFIG", "", "Instance config file of KEY=value lines (default: <data dir>/balai.conf)."),
+    Setting(
+        "BALAI_INSTALL_ANSWERS",
+        "/etc/balai/install.answers",
+        "The Raspberry Pi installer's answers, read (never run) to pre-fill the first-run setup "
+        "(missing file: no pre-fill).",
+    ),
     Setting("BALAI_LISTEN", "127.0.0.1:8080", "Public listener (host:port, space-separated for several)."),
     Setting(
         "BALAI_ADMIN_LISTEN",
         "",
         "Office listener for the console and official APIs (empty: the same as BALAI_LISTEN).",
+    ),
+    Setting(
+        "BALAI_ADMIN_PROXY",
+        "off",
+        "The office listener sits behind an HTTPS proxy on this machine (the installer's --office-https): "
+        "on its requests from loopback, trust X-Forwarded-For and X-Forwarded-Proto (on/off).",
+        "bool",
     ),
     Setting(
         "BALAI_PUBLIC_URL",
@@ -137,6 +150,19 @@ SETTINGS = [
         "Mark session cookies Secure: on, off, or auto (only on requests that came over HTTPS).",
     ),
     Setting(
+        "BALAI_SESSION_IDLE_MINUTES",
+        "60",
+        "Minutes without a console request after which an official must sign in again (0: only the 12-hour limit).",
+        "int",
+    ),
+    Setting(
+        "BALAI_LOGIN_ATTEMPTS",
+        "5",
+        "Wrong passwords in a row that lock a username (an admin can unlock it on the users page).",
+        "int",
+    ),
+    Setting("BALAI_LOGIN_LOCK_MINUTES", "15", "How long a locked username must wait before trying again.", "int"),
+    Setting(
         "BALAI_PORTAL_URL",
         "http://127.0.0.1:8080",
         "Kiosk agent: the portal it takes print jobs from (another Pi's address works too).",
@@ -206,6 +232,25 @@ SETTINGS = [
         "",
         "File holding the passphrase that encrypts backups (empty: <data dir>/backup-passphrase); while it does "
         "not exist, backups are written unencrypted.",
+    ),
+    Setting(
+        "BALAI_BACKUP_UPLOAD_MAX_MB",
+        "1024",
+        "Largest backup file the console takes as an upload to restore, in MB (a larger one: copy it into "
+        "<data dir>/backups, or restore it with python -m portal restore).",
+        "int",
+    ),
+    Setting(
+        "BALAI_RESTORE_DIR",
+        "",
+        "Folder where the console stages a checked backup and asks the root helper balai-restore.path to "
+        "restore it (empty: <data dir>/restore).",
+    ),
+    Setting(
+        "BALAI_CLOCK_REQUEST",
+        "",
+        "File the console writes the wanted time to when an admin sets the clock; the root helper "
+        "balai-set-time.path watches it (empty: <data dir>/clock/request).",
     ),
     Setting(
         "BALAI_REQUIRE_ALL_TIERS",
@@ -292,6 +337,11 @@ def load(environ=None, overrides=None):
     check_firewall(values["BALAI_FIREWALL"])
     if not values["BALAI_ADMIN_LISTEN"]:
         values["BALAI_ADMIN_LISTEN"] = values["BALAI_LISTEN"]
+    if values["BALAI_ADMIN_PROXY"] and set(listen_ports(values["BALAI_ADMIN_LISTEN"])) & set(
+        listen_ports(values["BALAI_LISTEN"])
+    ):
+        # The proxy's headers are believed on the office listener's ports: never on the public one.
+        raise ConfigError("BALAI_ADMIN_PROXY=on needs BALAI_ADMIN_LISTEN on a port of its own, not BALAI_LISTEN's")
     return values
 
 
@@ -328,6 +378,16 @@ def media_dir(settings):
 def backup_dir(settings):
     """Where backups are written (the sync reports the newest one's time to the district)."""
     return os.path.join(settings["BALAI_DATA_DIR"], "backups")
+
+
+def restore_dir(settings):
+    """Where the console stages a backup and asks for its restore (BALAI_RESTORE_DIR)."""
+    return settings["BALAI_RESTORE_DIR"] or os.path.join(settings["BALAI_DATA_DIR"], "restore")
+
+
+def clock_request_path(settings):
+    """Where the console asks the root helper to set the clock (BALAI_CLOCK_REQUEST)."""
+    return settings["BALAI_CLOCK_REQUEST"] or os.path.join(settings["BALAI_DATA_DIR"], "clock", "request")
 
 
 def logo_path(settings):

@@ -26,6 +26,8 @@ MAX_PIXELS = 24_000_000  # a bigger picture is a decompression bomb, not a phone
 # Decoding a photo takes memory in proportion to its pixels (a JPEG is decoded already scaled down
 # with ``draft``, a PNG is not): two at a time keeps a burst of uploads within a Pi's memory.
 DECODING = threading.BoundedSemaphore(2)
+LOGO_FORMATS = {"PNG", "JPEG"}
+LOGO_SIZE = 400  # the longest side in pixels; a receipt prints the logo at most 200 dots wide
 NAME = re.compile(r"^[0-9a-f]{32}(-s)?\.(jpg|pdf)$")
 
 
@@ -34,12 +36,18 @@ class UploadError(DomainError):
 
 
 def _write(directory, name, data):
-    """Write ``data`` to ``directory/name`` atomically: a crash leaves the old file or none."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / name
-    if target.exists():
-        return
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=".upload-")
+    """Write ``data`` to ``directory/name`` unless a file has that (content-derived) name already."""
+    target = Path(directory) / name
+    if not target.exists():
+        replace_file(target, data)
+
+
+def replace_file(path, data):
+    """Write ``data`` to ``path`` atomically, replacing any file there: a crash leaves the old file
+    or the new one, never half of one."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -116,6 +124,24 @@ def store_pdf(data, directory, max_bytes):
     name = f"{hashlib.sha256(data).hexdigest()[:32]}.pdf"
     _write(Path(directory), name, data)
     return name
+
+
+def logo_png(data, max_bytes):
+    """A village logo upload (PNG or JPEG), cleaned like a photo, scaled down and encoded as the
+    PNG that receipts print; UploadError ``logo_bad_type`` for anything else."""
+    _check_size(data, max_bytes, "photo")
+    try:
+        with Image.open(BytesIO(data)) as probe:
+            if probe.format not in LOGO_FORMATS:
+                raise UploadError("logo_bad_type")
+        with DECODING:
+            image = _decode_photo(data)
+    except (UploadError, UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise UploadError("logo_bad_type") from None
+    image.thumbnail((LOGO_SIZE, LOGO_SIZE), Image.Resampling.LANCZOS)
+    out = BytesIO()
+    image.save(out, "PNG", optimize=True)  # no pnginfo: nothing of the upload's metadata survives
+    return out.getvalue()
 
 
 def path_of(directory, name):

@@ -41,6 +41,22 @@ MESSAGES = {
     "unknown_user": N_("There is no user %(username)s."),
     "expires_before_publish": N_("An announcement cannot expire before it is published."),
     "bad_login": N_("Wrong username or password."),
+    # Signing in, sessions and the users page.
+    "login_locked": N_("Too many wrong passwords. Try again at %(time)s."),
+    "login_too_many": N_("Too many wrong sign-ins from this computer. Please wait %(minutes)s minutes and try again."),
+    "session_ended": N_("Your session ended; please sign in again."),
+    "wrong_password": N_("Your current password is not right."),
+    "passwords_differ": N_("The two new passwords are not the same. Please type the same one twice."),
+    "no_such_official": N_("This official does not exist (any more)."),
+    "last_admin": N_("%(username)s is the last admin. Make another official an admin first."),
+    "remove_yourself": N_("You cannot remove yourself. Another admin can."),
+    "reset_own_password": N_("To change your own password, use “My password”: it asks for your current one."),
+    "done_user_create": N_("%(username)s can now sign in as %(role)s."),
+    "done_user_role": N_("%(username)s is now %(role)s."),
+    "done_user_password": N_("The password of %(username)s was changed; their open sessions have ended."),
+    "done_user_unlock": N_("%(username)s can sign in again."),
+    "done_user_delete": N_("%(username)s was removed."),
+    "done_password": N_("Your password was changed. Your sessions on other computers have ended."),
     "bad_kiosk_name": N_("The kiosk name is empty or too long."),
     "kiosk_exists": N_("The kiosk %(name)s already exists."),
     "unknown_kiosk": N_("There is no kiosk %(name)s."),
@@ -52,6 +68,8 @@ MESSAGES = {
     "reprint_finished": N_("Ticket %(number)s is finished; there is nothing to reprint."),
     "no_kiosk_printer": N_("Choose the kiosk whose printer should print the receipt."),
     "unknown_number": N_("There is no ticket %(number)s today."),
+    "stats_bad_period": N_("Unknown period %(period)s: use day, week or month."),
+    "stats_bad_by": N_("Unknown grouping %(by)s: use service or counter."),
     "device_unknown": N_(
         "Your phone could not be recognised on the Wi-Fi. Turn Wi-Fi off and on again, then try once more."
     ),
@@ -71,6 +89,10 @@ MESSAGES = {
     "field_choice": N_("Please choose one of the options."),
     "field_phone": N_("Please write a phone number, such as 0812-3456-7890."),
     "field_taken": N_("Another entry already uses this."),
+    "prefix_used_today": N_(
+        "Today's tickets of another service already carry the letter %(prefix)s: two tickets would have the "
+        "same number. Give it this letter tomorrow."
+    ),
     "ends_before_start": N_("The end cannot be before the start."),
     "bad_letter_code": N_("Use lowercase letters, digits and - only, such as sktm or surat-domisili."),
     "bad_letter_fields": N_("The letter's form fields are not valid."),
@@ -173,6 +195,34 @@ MESSAGES = {
         "The sync stopped on an unexpected problem; the worker's log has the details. Balai keeps trying."
     ),
     "done_sync_now": N_("Balai will contact the district hub within a minute."),
+    # Backups (the console's backups page; portal.web.backups_admin.plain picks one for a backup error).
+    "backup_wrong_passphrase": N_("The passphrase is wrong for this backup. Nothing was changed."),
+    "backup_needs_passphrase": N_("This backup is encrypted: type its passphrase. Nothing was changed."),
+    "backup_not_a_backup": N_(
+        "This file is not a Balai backup (their names end in .balai-backup). Nothing was changed."
+    ),
+    "backup_damaged": N_(
+        "This backup is damaged (incomplete or changed), so it cannot be restored. Try another copy, such as the"
+        " one on the USB stick. Nothing was changed."
+    ),
+    "backup_too_new": N_(
+        "This backup comes from a newer version of Balai. Ask the technician to update Balai first. Nothing was"
+        " changed."
+    ),
+    "backup_disk_full": N_("The Pi's disk is full. Nothing was deleted. Ask the technician to make room."),
+    "backup_failed": N_("This did not work, and nothing was changed. The technician may need the detail below."),
+    "backup_too_large": N_(
+        "The file is larger than %(limit_mb)s MB, the most the console takes. Ask the technician to restore it."
+    ),
+    "backup_choose": N_("Choose a backup file, or one of the Pi's backups."),
+    "backup_unknown": N_("There is no such backup on the Pi (any more)."),
+    "backup_busy": N_("A restore is already waiting. Wait until it is done, or cancel it first."),
+    "backup_expired": N_("This check has expired or was cancelled. Please check the backup again."),
+    "done_backup_made": N_("A backup was made (%(size)s)."),
+    "done_backup_plain": N_(
+        "It is not encrypted: keep it safe, it holds residents' complaints and officials' accounts."
+    ),
+    "done_restore_cancelled": N_("The restore was cancelled. Nothing was changed."),
     # The district hub (its dashboard and its command line).
     "hub_bad_code": N_("%(village)s is not a village code: a Kemendagri code has 10 digits, such as 3203112005."),
     "hub_bad_name": N_("The village needs a name (at most 120 characters)."),
@@ -192,6 +242,34 @@ MESSAGES = {
     "hub_login_throttled": N_("Too many wrong sign-ins. Please wait %(minutes)s minutes and try again."),
     "done_hub_sent": N_("Sent. The villages receive it the next time they sync."),
     "done_hub_withdrawn": N_("Withdrawn. The villages remove it the next time they sync."),
+    # The first-run setup wizard and the services & counters page.
+    "setup_done": N_("This appliance is set up already. Please sign in."),
+    "bad_village_code": N_("A Kemendagri code has 10 digits, such as 32.01.01.2001. Leave it empty if unsure."),
+    "logo_bad_type": N_("The logo must be a PNG or JPEG picture."),
+    "bad_service_prefix": N_("The ticket letter must be one or two letters, A to Z."),
+    "bad_service_code": N_("Use lowercase letters, digits and - only, such as ktp or surat-domisili."),
+    "service_has_tickets": N_(
+        "“%(service)s” already has queue tickets, so it cannot be removed. Untick “Open” to close it instead."
+    ),
+    "counter_has_tickets": N_(
+        "“%(counter)s” has already called tickets, so it cannot be removed. Untick “Open” to close it instead."
+    ),
+    "counter_needs_service": N_("Choose at least one service that %(counter)s serves."),
+    "no_services": N_("Keep at least one service."),
+    "no_counters": N_("Keep at least one counter."),
+    "desk_gone": N_("This row was removed meanwhile. Reload the page and try again."),
+    "done_desks": N_("The services and counters were saved."),
+    "bad_service_time": N_("Write a time of day such as 08:00, or leave it empty."),
+    "closes_before_opening": N_(
+        "The closing time must be later than the opening time (%(opens_at)s). Leave both empty to keep the service"
+        " open at every hour."
+    ),
+    "bad_daily_cap": N_("The daily limit is a whole number of tickets, 1 to %(maximum)s. Leave it empty for no limit."),
+    # The console's village page.
+    "done_village": N_("The village's details were saved."),
+    "done_village_unchanged": N_("Nothing was changed."),
+    "done_logo": N_("The new logo is printed on kiosk receipts from the next one on; the kiosks need no restart."),
+    "done_test_print": N_("A test receipt is on its way to %(kiosk)s."),
     # Confirmations on the counter panel.
     "done_call_next": N_("Called %(number)s."),
     "done_recall": N_("Called %(number)s again."),
@@ -208,6 +286,18 @@ MESSAGES = {
     "done_unpublished": N_("The announcement is hidden from every screen."),
     "confirm_delete": N_("Tick the box to confirm the deletion."),
     "done_revoke": N_("The phone %(ip)s is no longer let through."),
+    # Setting the appliance's clock from the console.
+    "clock_no_time": N_("Choose the correct date and time, as your phone or watch shows it."),
+    "clock_implausible": N_(
+        "%(time)s cannot be the right time: the clock can only be set between 2025 and 2100. Check your device's date."
+    ),
+    "clock_changed_meanwhile": N_(
+        "The clock was changed since this page was shown (the same confirmation sent twice, or by another "
+        "admin). Look at the time again before changing it."
+    ),
+    "clock_request_failed": N_(
+        "The request to set the clock could not be written to %(path)s (%(problem)s). Nothing was changed."
+    ),
 }
 
 # A kiosk's printer as the console and the kiosk screen name it (kiosks.printer_state).
@@ -230,6 +320,89 @@ RECEIPT = {
     "offline": N_("The printer is not working: your receipt cannot be printed now."),
     "never": N_("The printer is not working: your receipt cannot be printed now."),
     "uncertain": N_("Your receipt may not have printed completely."),
+}
+
+# The audit log's actions in plain words (portal.web.audited.action_label); content kinds use
+# AUDIT_CONTENT with the kind's title, an action missing from both is shown as it is stored.
+AUDIT_ACTIONS = {
+    "login": N_("Signed in"),
+    "login.failed": N_("Sign-in failed: wrong username or password"),
+    "login.locked": N_("Sign-in refused: too many wrong passwords"),
+    "password.change": N_("Changed their own password"),
+    "user.create": N_("Added an official"),
+    "user.role": N_("Changed an official's role"),
+    "user.password": N_("Set a new password for an official"),
+    "user.unlock": N_("Unlocked an official's sign-in"),
+    "user.delete": N_("Removed an official"),
+    "counter.call_next": N_("Called the next ticket"),
+    "counter.recall": N_("Called a ticket again"),
+    "counter.start": N_("Started serving a ticket"),
+    "counter.complete": N_("Finished a ticket"),
+    "counter.skip": N_("Skipped a ticket (nobody came)"),
+    "counter.transfer": N_("Sent a ticket to another service"),
+    "ticket.requeue": N_("Put a skipped ticket back in the queue"),
+    "ticket.cancel": N_("Cancelled a ticket"),
+    "ticket.reprint": N_("Printed a receipt again"),
+    "print.confirm": N_("Marked a receipt as printed"),
+    "printer.test": N_("Printed a test receipt"),
+    "hotspot.revoke": N_("Stopped letting a phone through the Wi-Fi"),
+    "content.import": N_("Imported a content pack"),
+    "budget_year.create": N_("Started a budget year"),
+    "budget_year.update": N_("Changed a budget year"),
+    "budget_line.create": N_("Added a budget line"),
+    "budget_line.update": N_("Changed a budget line"),
+    "budget_line.delete": N_("Deleted a budget line"),
+    "budget.import": N_("Imported budget lines from a file"),
+    "complaint.update": N_("Updated or answered a complaint"),
+    "complaint.assign": N_("Routed a complaint"),
+    "poll.create": N_("Created a poll"),
+    "poll.update": N_("Changed a poll"),
+    "poll.open": N_("Opened a poll for votes"),
+    "poll.close": N_("Closed a poll"),
+    "poll.results": N_("Showed or hid a poll's results"),
+    "poll.codes": N_("Made voting codes"),
+    "clock.set": N_("Set the appliance's clock"),
+    "backup.create": N_("Made a backup"),
+    "backup.download": N_("Downloaded a backup"),
+    "backup.restore_request": N_("Asked for a backup to be restored"),
+    "backup.restore_cancel": N_("Cancelled a restore"),
+    "backup.restored": N_("Restored a backup"),
+    "backup.restore_failed": N_("A restore did not succeed (nothing was changed)"),
+    "counter.create": N_("Added a counter"),
+    "counter.update": N_("Changed a counter"),
+    "counter.delete": N_("Removed a counter"),
+    "village.update": N_("Changed the village's details"),
+    "setup.village": N_("First-run setup: saved the village's identity"),
+    "setup.hotspot": N_("First-run setup: saved the Wi-Fi name"),
+    "setup.services": N_("First-run setup: saved the services and counters"),
+    "setup.printer": N_("First-run setup: finished the printer test"),
+    "setup.admin": N_("First-run setup: created the first admin"),
+}
+AUDIT_CONTENT = {
+    "create": N_("Added to %(kind)s"),
+    "update": N_("Changed in %(kind)s"),
+    "delete": N_("Deleted from %(kind)s"),
+}
+# The audit log's detail names in plain words (others are shown as they are stored).
+AUDIT_FIELDS = {
+    "ticket": N_("ticket"),
+    "counter": N_("counter"),
+    "to_service": N_("sent to"),
+    "kiosk": N_("kiosk"),
+    "phone": N_("phone's address"),
+    "mac": N_("phone's hardware address"),
+    "username": N_("username"),
+    "role": N_("role"),
+    "sessions_ended": N_("signed out everywhere"),
+    "locked_until": N_("locked until"),
+    "time": N_("the clock's time"),  # clock.set
+    "boot": N_("the appliance's start (boot id)"),  # clock.set: a hand setting lasts until the next start
+    "wifi_name": N_("Wi-Fi name"),  # village.update
+    "timezone": N_("time zone"),
+    "logo": N_("logo (a fingerprint of the picture)"),
+    "opens_at": N_("opens at"),  # service.update
+    "closes_at": N_("closes at"),
+    "daily_cap": N_("daily ticket limit (0: none)"),
 }
 
 # Ticket statuses as people read them (in messages such as wrong_state).

@@ -32,13 +32,18 @@ class Channel(HTTPChannel):
     task_class = Task
 
 
-def create(app, listen, threads, connections, ident="Balai", max_body=None):
+def create(app, listen, threads, connections, ident="Balai", max_body=None, proxy_headers=False):
     """A waitress server for ``app`` on ``listen`` (``host:port`` items, space-separated);
-    ``max_body`` (bytes) makes waitress refuse larger request bodies before reading them."""
+    ``max_body`` (bytes) makes waitress refuse larger request bodies before reading them.
+
+    waitress drops X-Forwarded-* headers; ``proxy_headers`` passes them on to the app, which
+    decides whom to believe (``portal.web.security.with_office_proxy``: the office's HTTPS proxy)."""
     sockets = {}
-    limits = {"max_request_body_size": max_body} if max_body else {}
+    options = {"max_request_body_size": max_body} if max_body else {}
+    if proxy_headers:
+        options["clear_untrusted_proxy_headers"] = False
     server = waitress.create_server(
-        app, map=sockets, listen=listen, threads=threads, connection_limit=connections, ident=ident, **limits
+        app, map=sockets, listen=listen, threads=threads, connection_limit=connections, ident=ident, **options
     )
     for listener in sockets.values():
         if isinstance(listener, BaseWSGIServer):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from waitress import wasyncore
 
+from hub import create_app as create_hub
 from portal import create_app, make_balai
 from portal.clock import FakeClock
 from portal.config import load
@@ -159,9 +160,12 @@ def server(app):
 
 
 @contextlib.contextmanager
-def serving(app, on_stop=None):
-    """Run ``app`` behind a real waitress server on a loopback port while the block runs; gives its URL."""
-    instance = create_server(app, "127.0.0.1:0", threads=8, connections=100)
+def serving(app, on_stop=None, listen="127.0.0.1:0"):
+    """Run ``app`` behind a real waitress server on a loopback port (``listen``: any free one) while
+    the block runs, as ``python -m portal serve`` would; gives its URL."""
+    portal = app.extensions.get("balai")  # the hub's app has none
+    proxy_headers = portal is not None and portal.settings["BALAI_ADMIN_PROXY"]
+    instance = create_server(app, listen, threads=8, connections=100, proxy_headers=proxy_headers)
     stopping = threading.Event()
 
     def run():
@@ -195,3 +199,16 @@ def postgres():
     cluster = pg.Cluster()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture
+def empty_hub(tmp_path):
+    """A migrated district hub on SQLite with no village and no user yet, its clock at Monday 09:00
+    and its cookies not marked Secure (tests add what they need through ``.extensions["hub"]``)."""
+    app = create_hub(
+        overrides={"BALAI_HUB_DATA_DIR": str(tmp_path / "hub"), "BALAI_HUB_SECURE_COOKIES": "off"},
+        clock=FakeClock(MONDAY_9AM),
+    )
+    app.extensions["hub"].store.migrate()
+    yield app
+    app.extensions["hub"].store.dispose()

@@ -442,7 +442,7 @@ def test_editor_edits_lines_and_publishes(client, balai):
     assert client.get("/budget/2030").status_code == 200
     with balai.db.read() as session:
         entries = session.scalars(select(AuditEntry).where(AuditEntry.username == "editor")).all()
-    actions = sorted(e.action for e in entries)
+    actions = sorted(e.action for e in entries if e.action != "login")  # the sign-in is audited too
     assert actions == ["budget_line.create", "budget_line.delete", "budget_line.update", "budget_year.update"]
     update = next(e for e in entries if e.action == "budget_line.update")
     assert '"realised": [250000000, 300000000]' in update.detail and update.address == "127.0.0.1"

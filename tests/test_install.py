@@ -38,6 +38,8 @@ UNITS = (
     "balai-set-time.path",
     "balai-set-time.service",
     "balai-rtc.service",
+    "balai-restore.path",
+    "balai-restore.service",
 )
 ANSWERS = """# a village hall with the built-in Wi-Fi, a USB receipt printer and a clock module
 VILLAGE_NAME="Sukamaju & Sons"
@@ -162,13 +164,13 @@ def test_prints_every_command_and_runs_none(pi):
         r"^/opt/balai/releases/[0-9a-f]{12}/deploy/raspberrypi/bin/balai voices$",
         r"bin/balai kiosk add Kiosk\\ Aula --exist-ok --token-file /var/lib/balai/kiosk-token",
         r"^systemctl enable balai-firewall.service balai-captive-dns.service balai-portal.service "
-        r"balai-worker.service balai-backup.timer balai-set-time.path balai-kiosk-agent.service$",
+        r"balai-worker.service balai-backup.timer balai-set-time.path balai-restore.path balai-kiosk-agent.service$",
         r"^iw reg set ID$",
         r"^modprobe -r usblp$",
         r"^systemctl daemon-reload$",
         r"^nmcli connection up balai-hotspot$",
         r"^systemctl restart balai-firewall.service balai-captive-dns.service balai-portal.service",
-        r"^systemctl start balai-backup.timer balai-set-time.path$",
+        r"^systemctl start balai-backup.timer balai-set-time.path balai-restore.path$",
     ]
     for pattern in expected:
         assert any(re.search(pattern, command) for command in commands), pattern
@@ -225,6 +227,10 @@ def test_units(pi):
     ]
     assert usb["ExecStartPre"][0].startswith("+") and usb["ExecStopPost"][0].startswith("+")
     assert unit(root, "balai-set-time.path")["Path"]["PathExists"] == ["/var/lib/balai/clock/request"]
+    assert unit(root, "balai-restore.path")["Path"]["PathExists"] == ["/var/lib/balai/restore/request"]
+    restore = unit(root, "balai-restore.service")["Service"]
+    assert restore["ExecStart"] == ["/opt/balai/current/deploy/raspberrypi/bin/balai-restore /var/lib/balai/restore"]
+    assert "User" not in restore  # root: it stops and starts Balai; the restore itself runs as balai
     journald = (root / "etc" / "systemd" / "journald.conf.d" / "balai.conf").read_text()
     assert "SystemMaxUse=64M" in journald
     watchdog = (root / "etc" / "systemd" / "system.conf.d" / "balai-watchdog.conf").read_text()
@@ -442,6 +448,32 @@ def test_external_access_point_layout(tmp_path):
     assert not (root / "etc" / "udev" / "rules.d" / "70-balai-printer.rules").exists()
 
 
+def test_office_https_on_then_off(tmp_path):
+    """--office-https on puts nginx with a certificate made on the Pi in front of the office
+    listener (moved to loopback, proxy headers believed); off takes it away again."""
+    script = snapshot_checkout(tmp_path / "src")
+    root = fresh_pi(tmp_path / "root")
+    output = install(script, root, "--village", "Sukamaju", "--office-https", "on").stdout
+    conf = config.read_config_file(root / "etc" / "balai" / "balai.conf")
+    assert conf["BALAI_ADMIN_LISTEN"] == "127.0.0.1:8082" and conf["BALAI_ADMIN_PROXY"] == "on"
+    assert "would run: openssl req -x509 -newkey ec" in output and "-keyout /etc/balai/tls/office.key" in output
+    site = (root / "etc" / "nginx" / "sites-available" / "balai-office").read_text()
+    assert "listen 8443 ssl;" in site and "proxy_pass http://127.0.0.1:8082;" in site
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in site and "return 301 https://$host:8443" in site
+    enabled = root / "etc" / "nginx" / "sites-enabled" / "balai-office"
+    assert os.readlink(enabled) == "/etc/nginx/sites-available/balai-office"
+    assert "downloading from the Debian/Raspberry Pi OS mirrors: " in output and " nginx openssl" in output
+    assert "would run: systemctl enable balai-firewall.service" in output and "nginx.service" in output
+    assert "Console:  https://<this Pi's office address>:8443/admin/" in output
+    # Off again: the office listener is the portal's own again, and nginx no longer serves it.
+    output = install(script, root, "--office-https", "off").stdout
+    conf = config.read_config_file(root / "etc" / "balai" / "balai.conf")
+    assert conf["BALAI_ADMIN_LISTEN"] == "0.0.0.0:8081" and conf["BALAI_ADMIN_PROXY"] == "off"
+    assert not enabled.is_symlink()
+    assert "would run: systemctl try-reload-or-restart nginx.service" in output  # before the portal takes 8081
+    assert "Console:  http://<this Pi's office address>:8081/admin/" in output
+
+
 def test_display_board_then_kiosk_off(tmp_path):
     """Does /display put the board on the screen with no kiosk registered and no agent, and does a
     later --kiosk off take the screen's autostart away again, saying so?"""
@@ -547,7 +579,8 @@ def test_shellcheck():
     """Is every shell script of the installer shellcheck clean (sourced files followed)?"""
     need(shutil.which("shellcheck"), "shellcheck (tests/setup-system.sh installs it) checks the installer's scripts")
     scripts = shell_scripts()
-    assert {p.name for p in scripts} >= {"install.sh", "lib.sh", "balai", "balai-set-time", "balai-kiosk-browser"}
+    names = {"install.sh", "lib.sh", "balai", "balai-set-time", "balai-restore", "balai-kiosk-browser"}
+    assert {p.name for p in scripts} >= names
     done = subprocess.run(["shellcheck", "-x", *map(str, scripts)], capture_output=True, text=True, timeout=60,
                           check=False)  # fmt: skip
     assert done.returncode == 0, done.stdout

@@ -47,6 +47,7 @@ ANSWERS = """# a Lite image: no desktop, so no Chromium to download; the kiosk a
 VILLAGE_NAME=Sukamaju
 SSID=Balai Sukamaju
 KIOSK=on
+OFFICE_HTTPS=on
 """
 SKIPPED_LIVE = (
     "network interface check",
@@ -56,7 +57,7 @@ SKIPPED_LIVE = (
     "reloading NetworkManager profiles",
     "bringing up the hotspot",
     "starting Balai",
-    "starting the backup timer and the clock path",
+    "starting the backup timer, the clock and restore paths",
     "Wi-Fi country for the running system",
     "unblocking the Wi-Fi radio",
     "checking that the portal answers",
@@ -206,6 +207,8 @@ RUNNING_UNITS = (
     "balai-kiosk-agent.service",
     "balai-backup.timer",
     "balai-set-time.path",
+    "balai-restore.path",
+    "nginx.service",
 )
 
 
@@ -260,8 +263,15 @@ def test_boot_starts_balai(machine):
     assert_balai_runs(machine)
     status, page = fetch(machine, "/")
     assert status == 200 and "Sukamaju" in page
-    status, page = fetch(machine, "/admin/login", port=8081)
-    assert status == 200, page
+    # The console over HTTPS (OFFICE_HTTPS=on): nginx on 8443 with the certificate made at install,
+    # 8081 sends there; no official exists yet, so the first-run setup opens, with a Secure cookie.
+    status, page = fetch(machine, "/admin/login", "-D", "-", port=8081)
+    assert status == 301 and "Location: https://127.0.0.1:8443/admin/login" in page, page
+    done = machine.run("curl", "-sS", "-k", "-D", "-", "-o", "/dev/null", "https://127.0.0.1:8443/admin/setup/village")
+    assert done.stdout.startswith("HTTP/1.1 200"), done.stdout + done.stderr
+    assert "Secure" in done.stdout and "HttpOnly" in done.stdout, done.stdout
+    certificate = machine.run("openssl", "x509", "-noout", "-enddate", "-in", "/etc/balai/tls/office.crt")
+    assert certificate.returncode == 0, certificate.stderr
     assert "set accepted" in machine.run("nft", "list", "table", "inet", "balai").stdout
     # The captive resolver listens on the hotspot's address, which only a Wi-Fi chip brings up:
     # here it waits (systemd retries it), it does not fail.
@@ -300,6 +310,33 @@ def test_backup_unit_writes_a_backup_that_restores(machine):
     assert len(files) == 3 and files[:2] == ["balai", "600"], files
     check = machine.run("balai", "restore", files[2], "--check")
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_restore_service_puts_a_backup_back(machine):
+    """The console's restore, as the root unit runs it: a request names a staged backup; the path
+    unit starts balai-restore, which stops Balai, restores, starts it again and reports."""
+    kept = send_complaint(machine, "Tiang listrik miring di dekat sekolah dasar, mohon diperiksa.")
+    assert machine.run("systemctl", "start", "balai-backup.service").returncode == 0
+    newest = machine.run("sh", "-c", "ls -1 /var/lib/balai/backups/*.balai-backup | tail -n 1").stdout.strip()
+    after = send_complaint(machine, "Complaint sent after the backup: the restore takes it away.")
+    staged = "0123456789abcdef.balai-backup"
+    as_balai = ("runuser", "-u", "balai", "--")
+    assert machine.run(*as_balai, "cp", newest, f"/var/lib/balai/restore/{staged}").returncode == 0
+    folder = "/var/lib/balai/restore"
+    request = f"printf 'backup={staged}\\n' > {folder}/.request && mv {folder}/.request {folder}/request"
+    assert machine.run(*as_balai, "sh", "-c", request).returncode == 0
+    wait_for(
+        lambda: machine.run("test", "-s", "/var/lib/balai/restore/result").returncode == 0,
+        timeout=180,
+        what="the restore service's result",
+    )
+    result = machine.run("cat", "/var/lib/balai/restore/result").stdout
+    assert result.startswith("outcome=ok\n"), (
+        result + machine.run("journalctl", "-u", "balai-restore", "--no-pager").stdout
+    )
+    assert_balai_runs(machine)
+    assert complaint_text(machine, kept).startswith("Tiang listrik miring")
+    assert fetch(machine, f"/api/v1/complaints/{after}")[0] == 404
 
 
 def test_power_cut_loses_nothing(machine):

@@ -131,7 +131,7 @@ def test_console_download_and_admin_only_import(client, balai):
     form = {"csrf_token": token, "confirm": "1", "pack": (io.BytesIO(data), "pack.zip")}
     response = client.post("/admin/content/pack", data=form, content_type="multipart/form-data")
     assert response.status_code == 303
-    assert "content.import" in client.get("/admin/content/audit").get_data(as_text=True)
+    assert "Mengimpor paket konten" in client.get("/admin/content/audit").get_data(as_text=True)
     assert client.get("/admin/content/audit", environ_base={"REMOTE_ADDR": "10.42.0.23"}).status_code == 404
 
 

@@ -106,6 +106,8 @@ def test_board_page(client, queue):
     assert 'data-voices="/voices/"' in html and 'data-timezone="Asia/Jakarta"' in html
     assert "A-001" in html and "Loket 1" in html and "Posyandu" in html
     assert "A-001" in client.get("/board/live").get_data(as_text=True)
+    # The hall learns which Wi-Fi to join to follow a number on a phone (the village's Wi-Fi name).
+    assert "Wi-Fi “Wifi Balai Sukamaju”" in html
 
 
 def test_console_requires_sign_in(client):

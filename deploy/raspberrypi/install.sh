@@ -23,10 +23,10 @@ ETC=/etc/balai
 PORTAL_LOCAL=http://127.0.0.1:8080
 KIOSK_NAME="Kiosk Aula"
 ANSWER_KEYS=(VILLAGE_NAME WIFI_COUNTRY SSID LAYOUT HOTSPOT_INTERFACE UPLINK_INTERFACE PRINTER KIOSK KIOSK_PAGE
-  KIOSK_USER RTC)
+  KIOSK_USER RTC OFFICE_HTTPS)
 UNITS=(balai-portal.service balai-worker.service balai-firewall.service balai-captive-dns.service
   balai-kiosk-agent.service balai-backup.service balai-backup.timer balai-usb-backup@.service
-  balai-set-time.path balai-set-time.service balai-rtc.service)
+  balai-set-time.path balai-set-time.service balai-rtc.service balai-restore.path balai-restore.service)
 STEPS=12
 
 usage() {
@@ -50,6 +50,8 @@ the answers saved by the previous run in /etc/balai/install.answers):
   --kiosk-user USER          KIOSK_USER: the desktop user whose session shows it (default: the
                              user with uid 1000)
   --rtc ds3231               RTC: a battery-backed clock module is fitted (default none)
+  --office-https on|off      OFFICE_HTTPS: the console over HTTPS on port 8443, with a certificate
+                             made on this Pi (nginx in front of the portal; default off)
 Other options:
   --answers FILE             read answers from FILE
   --upgrade                  upgrade an existing installation (the saved answers are used)
@@ -62,7 +64,7 @@ EOF
 # --- answers ------------------------------------------------------------------------------------
 
 VILLAGE_NAME="" WIFI_COUNTRY=ID SSID="Balai Desa" LAYOUT=builtin-wifi HOTSPOT_INTERFACE=""
-UPLINK_INTERFACE=eth0 PRINTER="" KIOSK=on KIOSK_PAGE=/kiosk KIOSK_USER="" RTC=none
+UPLINK_INTERFACE=eth0 PRINTER="" KIOSK=on KIOSK_PAGE=/kiosk KIOSK_USER="" RTC=none OFFICE_HTTPS=off
 ROOT="" UPGRADE=0 ANSWERS_FILE=""
 declare -A GIVEN=() # answers given on this run (options or --answers), by key
 declare -A SAVED=() # the previous run's answers, by key
@@ -78,7 +80,7 @@ parse_options() {
     -h | --help) usage && exit 0 ;;
     --upgrade) UPGRADE=1 && shift && continue ;;
     --answers | --root | --village | --country | --ssid | --layout | --hotspot-interface | --uplink-interface | \
-      --printer | --kiosk | --kiosk-page | --kiosk-user | --rtc)
+      --printer | --kiosk | --kiosk-page | --kiosk-user | --rtc | --office-https)
       [ $# -ge 2 ] || usage_error "$1 needs a value"
       ;;
     *) usage_error "unknown option: $1" ;;
@@ -97,6 +99,7 @@ parse_options() {
     --kiosk-page) set_answer KIOSK_PAGE "$2" ;;
     --kiosk-user) set_answer KIOSK_USER "$2" ;;
     --rtc) set_answer RTC "$2" ;;
+    --office-https) set_answer OFFICE_HTTPS "$2" ;;
     esac
     shift 2
   done
@@ -180,6 +183,7 @@ check_answers() {
   case $KIOSK_PAGE in /kiosk | /display) ;; *) die "KIOSK_PAGE must be /kiosk or /display, not '$KIOSK_PAGE'" ;; esac
   [[ -z $KIOSK_USER || $KIOSK_USER =~ ^[a-z_][a-z0-9_-]{0,31}$ ]] || die "KIOSK_USER is not a user name: '$KIOSK_USER'"
   case $RTC in none | ds3231) ;; *) die "--rtc: only ds3231 is supported, not '$RTC'" ;; esac
+  case $OFFICE_HTTPS in on | off) ;; *) die "OFFICE_HTTPS must be on or off, not '$OFFICE_HTTPS'" ;; esac
 }
 
 # --- the steps ----------------------------------------------------------------------------------
@@ -225,6 +229,7 @@ step_packages() {
   local packages=(python3 python3-venv nftables dnsmasq-base conntrack espeak-ng libusb-1.0-0 curl chrony
     fake-hwclock network-manager iw rfkill)
   [ "$RTC" = none ] || packages+=(util-linux-extra)
+  [ "$OFFICE_HTTPS" = off ] || packages+=(nginx openssl)
   if kiosk_screen && ! have_file /usr/bin/chromium-browser && ! have_file /usr/bin/chromium; then
     if apt-cache show chromium-browser >/dev/null 2>&1; then packages+=(chromium-browser); else packages+=(chromium); fi
   fi
@@ -258,6 +263,7 @@ step_user() {
   make_dir "$ETC" 0755
   make_dir "$DATA" 0750 balai:balai
   make_dir "$DATA/clock" 0750 balai:balai
+  make_dir "$DATA/restore" 0700 balai:balai # the console's restore requests (balai-restore.path)
 }
 
 step_application() {
@@ -301,7 +307,11 @@ step_config() {
     printf '# The answers of the last run of deploy/raspberrypi/install.sh (re-used by --upgrade).\n'
     for key in "${ANSWER_KEYS[@]}"; do printf '%s=%s\n' "$key" "${!key}"; done
   } | put "$ETC/install.answers" 0644
+  # With --office-https the portal's office listener moves behind nginx, to loopback only.
+  # shellcheck disable=SC2034 # read by render (@ADMIN_LISTEN@, @ADMIN_PROXY@)
+  if [ "$OFFICE_HTTPS" = on ]; then ADMIN_LISTEN=127.0.0.1:8082 ADMIN_PROXY=on; else ADMIN_LISTEN=0.0.0.0:8081 ADMIN_PROXY=off; fi
   merge_config "$ETC/balai.conf" "$(render "$HERE/config/balai.conf")"
+  office_https
   # From here on, what balai.conf says (an admin's change included) decides.
   HOTSPOT_INTERFACE=$(config_value "$ETC/balai.conf" BALAI_HOTSPOT_INTERFACE)
   PRINTER=$(config_value "$ETC/balai.conf" BALAI_PRINTER)
@@ -487,7 +497,13 @@ step_start() {
     note "warning: the hotspot did not come up now; NetworkManager brings it up when $HOTSPOT_INTERFACE is ready (journalctl -u NetworkManager)"
   fi
   live "starting Balai" systemctl restart "${SERVICES[@]}"
-  live "starting the backup timer and the clock path" systemctl start balai-backup.timer balai-set-time.path
+  # After the portal: it lets go of 8081 (the office listener before --office-https) only when
+  # its old process has stopped, and nginx takes that port.
+  if [ "$OFFICE_HTTPS" = on ]; then
+    live "starting nginx (the console over HTTPS)" systemctl restart nginx.service
+  fi
+  live "starting the backup timer, the clock and restore paths" systemctl start balai-backup.timer balai-set-time.path \
+    balai-restore.path
   if [ -n "$ROOT" ]; then
     skipped "checking that the portal answers" "--root"
     return
@@ -512,11 +528,16 @@ summary() {
   printf '\nBalai is installed (release %s).\n' "$RELEASE_ID"
   cat <<EOF
   Phones:   join the Wi-Fi "$SSID"; the sign-in page opens by itself (or http://10.42.0.1).
-  Console:  http://<this Pi's office address>:8081/admin/ from the office network.
-  First admin account (until the setup wizard): sudo balai user add NAME --role admin
+  Console:  $CONSOLE_URL from the office network.
+  First visit to the console: the setup wizard asks for the village's details, its services and
+            counters, and the first admin's account (or: sudo balai user add NAME --role admin).
   Settings: $ETC/balai.conf (then: sudo systemctl restart ${SERVICES[*]})
   Reboot once (sudo reboot) so the Wi-Fi country, the watchdog and any RTC take effect.
 EOF
+  if [ "$OFFICE_HTTPS" = on ] && [ -z "$ROOT" ]; then
+    printf '  The browser warns once about the certificate made on this Pi; accept it when it shows\n'
+    printf '  this fingerprint: %s\n' "$(openssl x509 -noout -fingerprint -sha256 -in "$TLS_DIR/office.crt" | cut -d= -f2)"
+  fi
   if ! have_file "$ETC/backup-passphrase"; then
     printf '  Backups stay unencrypted until an admin sets a passphrase (at least 12 characters):\n'
     printf '    sudo install -m 0640 -g balai /dev/stdin %s   (type it, then Ctrl-D; docs/backup.md)\n' \
@@ -529,12 +550,13 @@ main() {
   load_answers
   check_answers
   ENABLED=(balai-firewall.service balai-captive-dns.service balai-portal.service balai-worker.service
-    balai-backup.timer balai-set-time.path)
+    balai-backup.timer balai-set-time.path balai-restore.path)
   DB_SERVICES=(balai-portal.service balai-worker.service) # the services that open the database
   if [ "$KIOSK" = on ] && [ "$KIOSK_PAGE" = /kiosk ]; then
     ENABLED+=(balai-kiosk-agent.service) DB_SERVICES+=(balai-kiosk-agent.service)
   fi
   SERVICES=(balai-firewall.service balai-captive-dns.service "${DB_SERVICES[@]}")
+  [ "$OFFICE_HTTPS" = off ] || ENABLED+=(nginx.service)
   [ -n "$KIOSK_USER" ] || KIOSK_USER=$(desktop_user)
   trap 'on_error $? $LINENO' ERR
   step_system "$@"

@@ -8,7 +8,7 @@
 
 STEP_NUMBER=0
 STEP_TITLE=""
-TEMPLATE_VARS=(HOTSPOT_INTERFACE PRINTER SSID WIFI_COUNTRY PRINTER_VID PRINTER_PID KIOSK_PATH)
+TEMPLATE_VARS=(HOTSPOT_INTERFACE PRINTER SSID WIFI_COUNTRY PRINTER_VID PRINTER_PID KIOSK_PATH ADMIN_LISTEN ADMIN_PROXY)
 APP_PATHS_ALL=(portal kiosk hub static deploy docs requirements.txt pyproject.toml babel.cfg README.md)
 
 # --- progress and errors ---
@@ -175,6 +175,7 @@ answered() {
   case $1 in
   BALAI_HOTSPOT_INTERFACE | BALAI_DHCP_LEASES) new_answer HOTSPOT_INTERFACE || new_answer LAYOUT ;;
   BALAI_PRINTER) new_answer PRINTER ;;
+  BALAI_ADMIN_LISTEN | BALAI_ADMIN_PROXY) new_answer OFFICE_HTTPS ;;
   *) return 1 ;;
   esac
 }
@@ -294,6 +295,52 @@ rollback() { # REASON
   live "starting the previous version" systemctl start "${SERVICES[@]}" || true
   if booted && wait_for_portal 60; then note "the previous version answers on $PORTAL_LOCAL"; fi
   die "the upgrade to releases/$RELEASE_ID failed ($1); $PREVIOUS runs again, with the database as it was before"
+}
+
+# --- the console over HTTPS (--office-https) ---
+
+TLS_DIR=/etc/balai/tls
+NGINX_SITE=/etc/nginx/sites-enabled/balai-office
+
+# nginx answers the office on 8443 with a certificate made here (and sends 8081 there), passing
+# requests to the portal's office listener on loopback with the official's address
+# (BALAI_ADMIN_PROXY). The hotspot reaches neither port: the captive ruleset lets phones reach
+# only the portal's public port.
+office_https() {
+  # shellcheck disable=SC2034 # read by install.sh's summary
+  CONSOLE_URL="http://<this Pi's office address>:8081/admin/"
+  if [ "$OFFICE_HTTPS" = off ]; then
+    if [ -L "$ROOT$NGINX_SITE" ]; then
+      remove_file "$NGINX_SITE"
+      # Now, before the portal restarts: nginx must let go of 8081, the portal's own port again.
+      live "reloading nginx without the console" systemctl try-reload-or-restart nginx.service ||
+        note "warning: nginx did not reload; the console answers on 8081 after a reboot"
+    fi
+    return
+  fi
+  # shellcheck disable=SC2034 # read by install.sh's summary
+  CONSOLE_URL="https://<this Pi's office address>:8443/admin/"
+  make_dir "$TLS_DIR" 0700
+  if ! have_file "$TLS_DIR/office.crt"; then
+    # Ten years, so it never expires on a Pi nobody looks after; browsers warn once, as with any
+    # certificate made locally: compare the fingerprint the summary prints.
+    run openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+      -subj "/CN=$(hostname_of_target)" -addext "subjectAltName=DNS:$(hostname_of_target),DNS:$(hostname_of_target).local" \
+      -keyout "$TLS_DIR/office.key" -out "$TLS_DIR/office.crt"
+  else
+    note "the office certificate exists: $TLS_DIR/office.crt"
+  fi
+  render "$HERE/config/nginx-office.conf" | put /etc/nginx/sites-available/balai-office 0644
+  make_dir /etc/nginx/sites-enabled 0755 # nginx's package makes it; a --root tree has none
+  make_link "$NGINX_SITE" /etc/nginx/sites-available/balai-office
+  # Debian's welcome page on port 80 would greet the office LAN; Balai's own site replaces it.
+  if [ "$(readlink "$ROOT/etc/nginx/sites-enabled/default" 2>/dev/null || true)" = /etc/nginx/sites-available/default ]; then
+    remove_file /etc/nginx/sites-enabled/default
+  fi
+}
+
+hostname_of_target() {
+  if have_file /etc/hostname; then head -n 1 "$ROOT/etc/hostname"; else printf 'raspberrypi'; fi
 }
 
 # --- the desktop (kiosk screen) ---

@@ -78,6 +78,7 @@ def export(session, media_directory, logo, now):
         doc["village"] = {f: getattr(village, f) for f in VILLAGE_FIELDS}
         doc["village"]["photo"] = attach(village.photo)
         doc["village"]["logo"] = attach("logo.png", logo) if Path(logo).is_file() else ""
+        doc["village"]["wifi_name"] = village.wifi_name
     tz = village.timezone if village is not None else "Asia/Jakarta"
     doc["services"] = [
         {f: getattr(s, f) for f in SERVICE_FIELDS} for s in session.scalars(select(Service).order_by(Service.position))
@@ -264,6 +265,9 @@ def _load(session, doc, files, media_directory, logo, now, shift_dates, photo_mb
         for f in VILLAGE_FIELDS:
             setattr(row, f, str(village.get(f) or ""))
         row.timezone = row.timezone or "Asia/Jakarta"
+        # The hotspot's name only from a pack that has one: older packs leave the Pi's alone.
+        if village.get("wifi_name"):
+            row.wifi_name = str(village["wifi_name"])[:32]
         if row.timezone not in available_timezones():
             raise PackError(f"unknown time zone {row.timezone}")
         row.photo = stored(village.get("photo"), "photo")

@@ -19,8 +19,15 @@ a restarted agent is handed a job again it looks in its journal: nothing there â
 receipt may be on paper) â†’ report it ``uncertain`` and do not print it again. An uncertain job is
 shown on the kiosk screen (note the number, scan the QR) and in the console, where one tap
 reprints it as a new job.
+
+**Test prints** (the console's "test print" button) belong to no ticket, and a print_jobs row
+needs one, so they live in memory only: one per kiosk at most, handed to its agent with the
+kiosk's jobs under an id from TEST_IDS up (far beyond any row's) and a fresh token in place of the
+ticket (so the agent's journal never mistakes one for another), until the agent reports how it
+went. A portal restart forgets a test print not yet printed; the official presses the button again.
 """
 
+import secrets
 import threading
 import time
 from datetime import timedelta
@@ -38,6 +45,9 @@ from portal.models import Kiosk, PrintJob, Ticket
 CLAIM_LEASE = timedelta(seconds=60)
 OUTCOMES = ("printed", "uncertain")
 MAX_WAIT_S = 25  # longest poll a kiosk agent may hold (it holds one server thread)
+# Test prints' job ids start here: print_jobs rows count up from 1 and never get this far, and the
+# number is still exact in JSON (below 2**53).
+TEST_IDS = 2**52
 
 
 def normal_number(text):
@@ -59,6 +69,8 @@ class PrintJobs:
         self._changed = threading.Condition()
         self._generation = {}  # kiosk id -> count of new jobs, for waiting agents
         self._closing = False
+        self._tests = {}  # kiosk id -> its latest test print (see the module's docstring)
+        self._test_ids = 0  # test prints asked for so far (their ids count up from TEST_IDS)
 
     def notify(self, kiosk_id):
         """Wake the agent of ``kiosk_id``: it has a new job."""
@@ -80,7 +92,7 @@ class PrintJobs:
         while True:
             with self._changed:
                 seen = self._generation.get(kiosk_id, 0)
-            jobs = self._claim(kiosk_id, agent_id, state, detail, heartbeat)
+            jobs = self._claim(kiosk_id, agent_id, state, detail, heartbeat) + self._test_jobs(kiosk_id)
             heartbeat = False
             remaining = deadline - time.monotonic()
             if jobs or remaining <= 0 or self._closing:
@@ -155,6 +167,8 @@ class PrintJobs:
         """
         if outcome not in OUTCOMES:
             raise Refused("bad_outcome", outcome=outcome)
+        if job_id >= TEST_IDS:
+            return self._finish_test(kiosk_id, job_id, outcome, detail)
         with self.db.write() as session:
             job = session.get(PrintJob, job_id)
             if job is None or job.kiosk_id != kiosk_id:
@@ -205,6 +219,58 @@ class PrintJobs:
             job_id = job.id
         self.notify(kiosk_id)
         return job_id
+
+    def test_print(self, kiosk_id, lang="id"):
+        """Have ``kiosk_id``'s printer print a test receipt (the village's name, the date and time,
+        in ``lang``); returns the test print (see ``tests``). While one is still waiting to print,
+        that one is returned instead of a second."""
+        with self.db.read() as session:
+            kiosk = session.get(Kiosk, kiosk_id)
+            if kiosk is None:
+                raise NotFound("unknown_kiosk", name=str(kiosk_id))
+            village = get_village(session)
+        with self._changed:
+            test = self._tests.get(kiosk_id)
+            if test is None or test["status"] != "queued":
+                self._test_ids += 1
+                test = {
+                    "id": TEST_IDS + self._test_ids,
+                    "reason": "test",
+                    "ticket": f"test-{secrets.token_urlsafe(9)}",
+                    "lang": lang,
+                    "kiosk": kiosk.name,
+                    "village": village.name if village else "",
+                    "timezone": village.timezone if village else "Asia/Jakarta",
+                    "status": "queued",
+                    "detail": "",
+                    "asked_at": self.clock.now(),
+                    "finished_at": None,
+                }
+                self._tests[kiosk_id] = test
+        self.notify(kiosk_id)
+        return dict(test)
+
+    def tests(self):
+        """``{kiosk id: its latest test print}``: ``status`` queued, printed or uncertain, with
+        ``asked_at``, ``finished_at`` and the agent's ``detail``."""
+        with self._changed:
+            return {kiosk_id: dict(test) for kiosk_id, test in self._tests.items()}
+
+    def _test_jobs(self, kiosk_id):
+        """The kiosk's test print as a job for its agent, while it waits to print."""
+        with self._changed:
+            test = self._tests.get(kiosk_id)
+            return [dict(test)] if test is not None and test["status"] == "queued" else []
+
+    def _finish_test(self, kiosk_id, job_id, outcome, detail):
+        """An agent's outcome for a test print (``finish``'s rules: ``printed`` wins)."""
+        with self._changed:
+            test = self._tests.get(kiosk_id)
+            if test is None or test["id"] != job_id:
+                raise NotFound("unknown_job", job=job_id)
+            if outcome == "printed" or test["status"] == "queued":
+                test.update(status=outcome, detail=detail[:200], finished_at=self.clock.now())
+            return {"id": job_id, "status": test["status"]}
 
     def confirm(self, job_id):
         """An official saw that an uncertain receipt did print after all."""

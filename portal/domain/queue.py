@@ -612,8 +612,11 @@ def report(session, kind, ticket_id, day, service_code, now, **details):
 
 
 def seconds_between(start, end):
-    """Whole seconds from ``start`` to ``end`` (None when either is missing)."""
-    return round((end - start).total_seconds()) if start and end else None
+    """Whole seconds from ``start`` to ``end`` (None when either is missing), never below zero:
+    when the clock went back between the two moments (a Pi without a battery clock after a power
+    cut), the true duration is unknown, and "none" skews the district's averages less than a
+    negative one."""
+    return max(0, round((end - start).total_seconds())) if start and end else None
 
 
 def record(session, ticket, kind, now, user_id=None, counter_id=None):

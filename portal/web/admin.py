@@ -8,13 +8,13 @@ waiting list live.
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from portal.domain import district_messages, kiosks, stats, users
 from portal.domain.captive import uplink
 from portal.domain.errors import DomainError
 from portal.domain.queue import current_tickets, get_counter, ticket_summary
 from portal.domain.village import business_day
 from portal.models import Counter, Service, Ticket
-from portal.web.auth import balai, current_user, login, logout, may
+from portal.web import audited, dashboard, sign_in
+from portal.web.auth import balai, console_page, logout, may, requires
 from portal.web.errors import message
 from portal.web.security import require_office
 from portal.web.tickets import current_etag
@@ -31,28 +31,15 @@ def office_only():
     require_office()
 
 
-def signed_in(permission=None):
-    """The official of this request, or a redirect to the sign-in page (403 for the wrong role)."""
-    user = current_user()
-    if user is None:
-        return None
-    if permission and not may(permission, user):
-        abort(403)
-    return user
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login_page():
-    """Sign in with username and password."""
-    error = None
-    if request.method == "POST":
-        with balai().db.read() as session:
-            user = users.authenticate(session, request.form.get("username", ""), request.form.get("password", ""))
-        if user is not None:
-            login(user)
-            return redirect(url_for("admin.index"), code=303)
-        error = message("bad_login")
-    return render_template("admin/login.html", error=error), 401 if error else 200
+    """Sign in with username and password (lockout and throttle: see ``portal.web.sign_in``)."""
+    if request.method == "GET":
+        return render_template("admin/login.html")
+    error, status = sign_in.attempt(request.form.get("username", ""), request.form.get("password", ""))
+    if error is None:
+        return redirect(url_for("admin.index"), code=303)
+    return render_template("admin/login.html", error=error), status
 
 
 @bp.post("/logout")
@@ -63,41 +50,32 @@ def logout_page():
 
 
 @bp.get("/")
-def index():
-    """Pick a counter."""
-    user = signed_in()
-    if user is None:
-        return redirect(url_for("admin.login_page"))
-    now = balai().clock.now()
-    with balai().db.read() as session:
-        today = stats.daily(session, business_day(session, now))
-        printers = kiosks.overview(session, now)
-        district_unread = district_messages.unread(session) if may("sync", user) else 0
+@console_page()
+def index(user):
+    """The console's home: pick a counter, and today at a glance (see ``portal.web.dashboard``)."""
     return render_template(
         "admin/index.html",
         user=user,
         counters=balai().queue.counters(),
-        can_queue=may("queue"),
-        today=today,
-        printers=printers,
-        district_unread=district_unread,
+        can_queue=may("queue", user),
+        **dashboard.glance(user),
     )
 
 
 @bp.post("/reprint")
-def reprint():
+@console_page("queue")
+def reprint(user):
     """Print a receipt again on a kiosk: by ticket (an uncertain receipt's button) or by the
     number a resident shows."""
-    if signed_in("queue") is None:
-        return redirect(url_for("admin.login_page"))
     printing = balai().printing
     kiosk_id = request.form.get("kiosk", type=int)
     try:
         if request.form.get("ticket"):
-            printing.reprint(request.form["ticket"], kiosk_id)
+            job = printing.reprint(request.form["ticket"], kiosk_id)
             number = balai().queue.ticket(request.form["ticket"])["number"]
         else:
-            _, number = printing.reprint_number(request.form.get("number", ""), kiosk_id)
+            job, number = printing.reprint_number(request.form.get("number", ""), kiosk_id)
+        audited.print_write("ticket.reprint", job)
         flash(message("done_reprint", {"number": number}), "ok")
     except DomainError as exc:
         flash(message(exc.code, exc.details), "error")
@@ -105,12 +83,13 @@ def reprint():
 
 
 @bp.post("/job/<int:job_id>/confirm")
-def confirm_printed(job_id):
+@console_page("queue")
+def confirm_printed(job_id, user):
     """The official saw an uncertain receipt on paper: nothing to reprint."""
-    if signed_in("queue") is None:
-        return redirect(url_for("admin.login_page"))
     try:
-        flash(message("done_confirm", balai().printing.confirm(job_id)), "ok")
+        confirmed = balai().printing.confirm(job_id)
+        audited.print_write("print.confirm", job_id)
+        flash(message("done_confirm", confirmed), "ok")
     except DomainError as exc:
         flash(message(exc.code, exc.details), "error")
     return redirect(url_for("admin.index") + "#printers", code=303)
@@ -147,28 +126,24 @@ def panel_context(counter_id):
 
 
 @bp.get("/counter/<int:counter_id>")
-def counter(counter_id):
+@console_page("queue")
+def counter(counter_id, user):
     """The counter panel."""
-    user = signed_in("queue")
-    if user is None:
-        return redirect(url_for("admin.login_page"))
     return render_template("admin/counter.html", user=user, etag=current_etag(), **panel_context(counter_id))
 
 
 @bp.get("/counter/<int:counter_id>/live")
+@requires("queue")
 def counter_live(counter_id):
-    """The panel's changing part, fetched by the page's script when the queue changes."""
-    if signed_in("queue") is None:
-        abort(401)
+    """The panel's changing part, fetched by the page's script when the queue changes (a 401, not
+    a sign-in page, once the session has ended: the script keeps the part it has)."""
     return render_template("admin/_counter_live.html", **panel_context(counter_id))
 
 
 @bp.post("/counter/<int:counter_id>/<action>")
-def counter_action(counter_id, action):
+@console_page("queue")
+def counter_action(counter_id, action, user):
     """Run a counter operation from a console button, then show the panel again."""
-    user = signed_in("queue")
-    if user is None:
-        return redirect(url_for("admin.login_page"))
     if action not in COUNTER_ACTIONS:
         abort(404)
     queue = balai().queue
@@ -177,6 +152,7 @@ def counter_action(counter_id, action):
             view = queue.transfer(counter_id, request.form.get("service", ""), user_id=user.id)
         else:
             view = getattr(queue, action.replace("-", "_"))(counter_id, user_id=user.id)
+        audited.counter_write(action, counter_id, view)
         flash(message(f"done_{action.replace('-', '_')}", view), "ok")
     except DomainError as exc:
         flash(message(exc.code, exc.details), "error")
@@ -184,16 +160,15 @@ def counter_action(counter_id, action):
 
 
 @bp.post("/ticket/<ticket_id>/<action>")
-def ticket_action(ticket_id, action):
+@console_page("queue")
+def ticket_action(ticket_id, action, user):
     """Put a skipped ticket back into the queue (from the skipped list), or cancel the ticket at
     the counter for a resident who asks to (from the panel)."""
-    user = signed_in("queue")
-    if user is None:
-        return redirect(url_for("admin.login_page"))
     if action not in TICKET_ACTIONS:
         abort(404)
     try:
         view = getattr(balai().queue, action)(ticket_id, user_id=user.id)
+        audited.ticket_write(f"ticket.{action}", view)
         flash(message(f"done_{action}", view), "ok")
     except DomainError as exc:
         flash(message(exc.code, exc.details), "error")
@@ -205,11 +180,9 @@ def ticket_action(ticket_id, action):
 
 
 @bp.get("/hotspot")
-def hotspot():
+@console_page("hotspot")
+def hotspot(user):
     """The phones let through the hotspot, the internet's state, and a button to revoke each."""
-    user = signed_in("hotspot")
-    if user is None:
-        return redirect(url_for("admin.login_page"))
     captive = balai().captive
     with balai().db.read() as session:
         link = uplink(session)
@@ -224,12 +197,12 @@ def hotspot():
 
 
 @bp.post("/hotspot/<int:session_id>/revoke")
-def revoke(session_id):
+@console_page("hotspot")
+def revoke(session_id, user):
     """Stop letting one phone through; it sees the sign-in page again."""
-    if signed_in("hotspot") is None:
-        return redirect(url_for("admin.login_page"))
     try:
         row = balai().captive.end(session_id, "revoked")
+        audited.record_after("hotspot.revoke", f"hotspot:{row.id}", {"phone": row.ip, "mac": row.mac})
         flash(message("done_revoke", {"ip": row.ip}), "ok")
     except DomainError as exc:
         flash(message(exc.code, exc.details), "error")

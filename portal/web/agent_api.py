@@ -9,15 +9,15 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, jsonify
 from flask_babel import force_locale, gettext, ngettext
 
 from portal.domain.errors import DomainError
 from portal.web.api import json_body, text_field
 from portal.web.auth import balai
 from portal.web.devices import kiosk_agent
-from portal.web.public import logo_file
-from portal.web.tickets import status_url
+from portal.web.public import logo_url as village_logo_url
+from portal.web.tickets import public_base, status_url
 
 bp = Blueprint("agent", __name__, url_prefix="/api/v1/kiosk")
 
@@ -59,6 +59,8 @@ def storable(value, field):
 
 def job_payload(job):
     """A job as the agent prints it: the receipt worded in the language of the kiosk's screen."""
+    if job["reason"] == "test":
+        return test_payload(job)
     ticket = job["ticket"]
     issued = datetime.fromisoformat(ticket["created_at"]).astimezone(ZoneInfo(job["timezone"]))
     with force_locale(job["lang"]):
@@ -83,6 +85,34 @@ def job_payload(job):
             "status_url": status_url(ticket["id"]),
             "lines": ([gettext("Priority")] if ticket["priority"] else []) + [ahead, wait],
             "footer": footer,
-            "logo_url": url_for("public.logo", _external=True) if logo_file() else None,
+            "logo_url": logo_url(),
         },
     }
+
+
+def test_payload(job):
+    """A test print as the agent prints it: a receipt with the village's name, "Test print", the
+    date and time it was asked for, and a QR code of the village portal (worded in the language
+    of the official who asked)."""
+    asked = job["asked_at"].astimezone(ZoneInfo(job["timezone"]))
+    with force_locale(job["lang"]):
+        receipt = {
+            "village": job["village"],
+            "service": gettext("Test print"),
+            "number": gettext("TEST"),
+            "issued": asked.strftime("%d/%m/%Y %H:%M %Z"),
+            "status_url": f"{public_base()}/",
+            "lines": [
+                gettext("Kiosk: %(name)s", name=job["kiosk"]),
+                gettext("If you can read this, the printer works."),
+            ],
+            "footer": gettext("Scan the QR code with a phone on the village Wi-Fi: it opens the village portal."),
+            "logo_url": logo_url(),
+        }
+    return {"id": job["id"], "reason": job["reason"], "ticket": job["ticket"], "receipt": receipt}
+
+
+def logo_url():
+    """Where the agent fetches the logo printed on top of receipts, or None without one. The agent
+    fetches each address once; the address changes with the picture, so a new logo needs no restart."""
+    return village_logo_url(external=True)

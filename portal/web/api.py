@@ -12,8 +12,8 @@ from portal.domain import announcements, complaints, stats
 from portal.domain.errors import DomainError
 from portal.domain.kiosks import overview as kiosk_overview
 from portal.domain.village import business_day
-from portal.web import openapi
-from portal.web.auth import balai, current_user, requires
+from portal.web import audited, openapi
+from portal.web.auth import balai, check_api_csrf, current_user, requires
 from portal.web.complaints import status_url, submit_complaint
 from portal.web.tickets import conditional, issue_ticket, ticket_payload
 
@@ -86,14 +86,21 @@ def ticket(ticket_id):
 def cancel(ticket_id):
     """Cancel a ticket: the resident holding its id may, and so may an official."""
     user = current_user()
-    return jsonify(ticket_payload(balai().queue.cancel(ticket_id, user_id=user.id if user else None)))
+    if user is not None:
+        check_api_csrf()  # an official's write, audited as theirs: a browser session proves it is the console
+    view = balai().queue.cancel(ticket_id, user_id=user.id if user else None)
+    if user is not None:  # a resident's own cancel is not an official's write
+        audited.ticket_write("ticket.cancel", view)
+    return jsonify(ticket_payload(view))
 
 
 @bp.post("/tickets/<ticket_id>/requeue")
 @requires("queue")
 def requeue(ticket_id):
     """Put a skipped ticket back into today's queue."""
-    return jsonify(ticket_payload(balai().queue.requeue(ticket_id, user_id=current_user().id)))
+    view = balai().queue.requeue(ticket_id, user_id=current_user().id)
+    audited.ticket_write("ticket.requeue", view)
+    return jsonify(ticket_payload(view))
 
 
 @bp.post("/tickets/<ticket_id>/reprint")
@@ -106,6 +113,7 @@ def reprint(ticket_id):
     if kiosk_id is not None and (not isinstance(kiosk_id, int) or isinstance(kiosk_id, bool)):
         raise DomainError("bad_field", field="kiosk")
     job = balai().printing.reprint(ticket_id, kiosk_id)
+    audited.print_write("ticket.reprint", job)
     return jsonify({"job": job}), 202
 
 
@@ -140,6 +148,7 @@ def counter_action(counter_id, action):
     else:
         operation = getattr(queue, action.replace("-", "_"))
         view = operation(counter_id, user_id=user_id)
+    audited.counter_write(action, counter_id, view)
     return jsonify(ticket_payload(view))
 
 

@@ -2,13 +2,14 @@
 
 import functools
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from portal.domain import users
 from portal.domain.audit import Actor
 from portal.models import User
+from portal.web.errors import message
 from portal.web.security import require_office
 
 # What each role may do. Admins may do everything.
@@ -19,6 +20,8 @@ PERMISSIONS = {
     "hotspot": ("admin", "operator"),
     "sync": ("admin", "editor"),  # the district sync's status, its messages, "sync now"
     "setup": ("admin",),  # the whole village at once: content pack import, the audit log
+    "users": ("admin",),  # officials' accounts: add, change role, reset a password, unlock, remove
+    "clock": ("admin",),  # setting the appliance's clock (every role sees the banner when it is wrong)
 }
 
 
@@ -27,12 +30,31 @@ def balai():
     return current_app.extensions["balai"]
 
 
-def login(user):
-    """Start a console session for ``user``."""
+def login(user, now=None):
+    """Start a console session for ``user``; with ``now`` (the village console, not the hub), a
+    session that expires when idle and after PERMANENT_SESSION_LIFETIME (see ``session_alive``)."""
     session.clear()
     session.permanent = True
     session["uid"] = user.id
     session["key"] = user.session_key
+    if now is not None:
+        session["since"] = session["seen"] = int(now.timestamp())
+
+
+def session_alive(now):
+    """Whether the console session is within BALAI_SESSION_IDLE_MINUTES of its last request and
+    PERMANENT_SESSION_LIFETIME of its sign-in, by the app's clock. The last-seen time is rewritten
+    at most once a minute: a cookie rewritten on every poll would cost each poll a Set-Cookie."""
+    stamp = int(now.timestamp())
+    seen, since = session.get("seen"), session.get("since")
+    if not isinstance(seen, int) or not isinstance(since, int):
+        return False
+    idle = balai().settings["BALAI_SESSION_IDLE_MINUTES"] * 60
+    if (idle and stamp - seen >= idle) or stamp - since >= current_app.permanent_session_lifetime.total_seconds():
+        return False
+    if stamp - seen >= 60:
+        session["seen"] = stamp
+    return True
 
 
 def logout():
@@ -62,8 +84,11 @@ def current_user():
             elif "uid" in session:
                 user = db_session.get(User, session["uid"])
                 # A changed password changes session_key and so ends old sessions.
-                if user is not None and user.session_key == session.get("key"):
+                if user is not None and user.session_key == session.get("key") and session_alive(balai().clock.now()):
                     g.user = user
+                else:
+                    session.clear()
+                    flash(message("session_ended"), "error")  # shown on the sign-in page it leads to
     return g.user
 
 
@@ -99,6 +124,7 @@ def requires(permission):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.balai_permission = permission  # declared, for tests/test_routes_access.py
         return wrapped
 
     return decorator
@@ -128,6 +154,7 @@ def console_page(permission=None):
                 abort(403)
             return view(*args, user=user, **kwargs)
 
+        wrapped.balai_permission = permission  # None: any signed-in official (tests/test_routes_access.py)
         return wrapped
 
     return decorator

@@ -1,5 +1,9 @@
 """The OpenAPI 3.1 description of ``/api/v1`` (a test checks every route is described)."""
 
+from portal.domain.complaints import CATEGORIES
+from portal.domain.kiosks import PRINTER_STATES
+from portal.web.tickets import API_FIELDS
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 TICKET = {"$ref": "#/components/schemas/Ticket"}
 BEARER = [{"bearer": []}, {"session": []}]
@@ -30,10 +34,15 @@ def counter_op(summary, extra=None):
     return {"post": operation}
 
 
+def obj(required, **properties):
+    """A JSON object schema with these properties, ``required`` of them always present (more may
+    be added later: clients ignore what they do not know)."""
+    return {"type": "object", "required": list(required), "properties": properties}
+
+
 def body(required, **properties):
     """A JSON object request body with these properties (JSON Schemas)."""
-    schema = {"type": "object", "required": list(required), "properties": properties}
-    return {"required": bool(required), "content": {"application/json": {"schema": schema}}}
+    return {"required": bool(required), "content": {"application/json": {"schema": obj(required, **properties)}}}
 
 
 STRING = {"type": "string"}
@@ -41,6 +50,31 @@ DEVICE = [{"bearer": []}]
 TICKET_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
 COMPLAINT_STATUS = {"enum": ["received", "in_progress", "answered", "closed"]}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+NULLABLE_INT = {"type": ["integer", "null"]}
+COUNT = {"type": "integer", "minimum": 0}
+
+
+def listing(item):
+    """An array of ``item``."""
+    return {"type": "array", "items": item}
+
+
+SERVING = {
+    "oneOf": [
+        {"type": "null"},
+        obj(
+            ["number", "service", "status"],
+            number=STRING,
+            service=STRING,
+            service_name=STRING,
+            priority={"type": "boolean"},
+            status=STRING,
+        ),
+    ],
+    "description": "The ticket at the counter (no id: the id is its holder's key), or null",
+}
+FIGURES = {"issued": COUNT, "served": COUNT, "skipped": COUNT, "cancelled": COUNT, "waiting": COUNT}
+AVERAGES = {"avg_wait_seconds": NULLABLE_INT, "avg_service_seconds": NULLABLE_INT}
 ANNOUNCEMENT = {
     "type": "object",
     "required": ["id", "title", "body", "pinned", "from_district", "publish_at", "expire_at", "url"],
@@ -78,6 +112,7 @@ SPEC = {
             },
             "Ticket": {
                 "type": "object",
+                "required": [*API_FIELDS, "status_url"],
                 "properties": {
                     "id": {"type": "string", "description": "Opaque, unguessable; the key of the status URL"},
                     "number": {"type": "string", "examples": ["A-012"]},
@@ -105,7 +140,21 @@ SPEC = {
         "/api/v1/services": {
             "get": {
                 "summary": "Services with whether they are open and how many wait",
-                "responses": {"200": answer("List of {code, name, prefix, open, waiting}")},
+                "responses": {
+                    "200": answer(
+                        "Every active service",
+                        listing(
+                            obj(
+                                ["code", "name", "prefix", "open", "waiting"],
+                                code=STRING,
+                                name=STRING,
+                                prefix=STRING,
+                                open={"type": "boolean"},
+                                waiting=COUNT,
+                            )
+                        ),
+                    )
+                },
             }
         },
         "/api/v1/announcements": {
@@ -133,8 +182,9 @@ SPEC = {
         "/api/v1/tickets/{id}/cancel": {
             "post": {
                 "summary": "Cancel (the resident holding the id, or an official)",
+                "description": "An official's browser session must send its page's `X-CSRFToken` header.",
                 "parameters": TICKET_ID,
-                "responses": {"200": answer("The ticket", TICKET), **errors(404, 409)},
+                "responses": {"200": answer("The ticket", TICKET), **errors(400, 404, 409)},
             }
         },
         "/api/v1/tickets/{id}/requeue": {
@@ -151,7 +201,10 @@ SPEC = {
                 "security": BEARER,
                 "parameters": TICKET_ID,
                 "requestBody": {**body([], kiosk={"type": "integer"}), "required": False},
-                "responses": {"202": answer("{job}: the new print job's id"), **errors(400, 401, 403, 404, 422)},
+                "responses": {
+                    "202": answer("The new print job", obj(["job"], job={"type": "integer"})),
+                    **errors(400, 401, 403, 404, 422),
+                },
             }
         },
         "/api/v1/kiosks": {
@@ -159,7 +212,26 @@ SPEC = {
                 "summary": "Kiosks with their printer's state, receipts waiting and receipts that may not have printed",
                 "security": BEARER,
                 "responses": {
-                    "200": answer("List of {id, name, printer, detail, last_seen_at, paired, waiting, uncertain}"),
+                    "200": answer(
+                        "Every kiosk",
+                        listing(
+                            obj(
+                                ["id", "name", "printer", "detail", "last_seen_at", "paired", "waiting", "uncertain"],
+                                id={"type": "integer"},
+                                name=STRING,
+                                printer={
+                                    "type": "string",
+                                    "description": "ok, near_end, out, unreachable, "
+                                    "unknown, or never (no agent has polled yet)",
+                                },
+                                detail=STRING,
+                                last_seen_at=NULLABLE_TIME,
+                                paired={"type": "boolean"},
+                                waiting=COUNT,
+                                uncertain={"type": "array", "description": "Receipts that may not have printed"},
+                            )
+                        ),
+                    ),
                     **errors(401, 403),
                 },
             }
@@ -173,10 +245,28 @@ SPEC = {
                 "requestBody": body(
                     ["agent", "printer"],
                     agent=STRING,
-                    printer={"type": "object", "properties": {"state": STRING, "detail": STRING}},
+                    printer=obj(["state"], state={"enum": list(PRINTER_STATES)}, detail=STRING),
                     wait={"type": "number"},
                 ),
-                "responses": {"200": answer("{kiosk, jobs: [{id, reason, ticket, receipt}]}"), **errors(400, 401)},
+                "responses": {
+                    "200": answer(
+                        "The kiosk's name and every job this agent holds, each with its receipt's text",
+                        obj(
+                            ["kiosk", "jobs"],
+                            kiosk=STRING,
+                            jobs=listing(
+                                obj(
+                                    ["id", "reason", "ticket", "receipt"],
+                                    id={"type": "integer"},
+                                    reason=STRING,
+                                    ticket=STRING,
+                                    receipt={"type": "object"},
+                                )
+                            ),
+                        ),
+                    ),
+                    **errors(400, 401),
+                },
             }
         },
         "/api/v1/kiosk/jobs/{job}": {
@@ -185,13 +275,29 @@ SPEC = {
                 "security": DEVICE,
                 "parameters": [{"name": "job", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "requestBody": body(["outcome"], outcome={"enum": ["printed", "uncertain"]}, detail=STRING),
-                "responses": {"200": answer("{id, status}"), **errors(400, 401, 404, 422)},
+                "responses": {
+                    "200": answer("The job", obj(["id", "status"], id={"type": "integer"}, status=STRING)),
+                    **errors(400, 401, 404, 422),
+                },
             }
         },
         "/api/v1/counters": {
             "get": {
                 "summary": "Counters with their services and current ticket",
-                "responses": {"200": answer("List of {id, name, services, serving}")},
+                "responses": {
+                    "200": answer(
+                        "Every counter",
+                        listing(
+                            obj(
+                                ["id", "name", "services", "serving"],
+                                id={"type": "integer"},
+                                name=STRING,
+                                services=listing(STRING),
+                                serving=SERVING,
+                            )
+                        ),
+                    )
+                },
             }
         },
         "/api/v1/counters/{counter}/waiting": {
@@ -199,7 +305,24 @@ SPEC = {
                 "summary": "Tickets the counter will call, in order (official)",
                 "security": BEARER,
                 "parameters": [{"name": "counter", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "responses": {"200": answer("List of tickets"), **errors(401, 403, 404)},
+                "responses": {
+                    "200": answer(
+                        "The waiting tickets, next first",
+                        listing(
+                            obj(
+                                ["id", "number", "service", "status"],
+                                id=STRING,
+                                number=STRING,
+                                service=STRING,
+                                service_name=STRING,
+                                priority={"type": "boolean"},
+                                status=STRING,
+                                created_at={"type": "string", "format": "date-time"},
+                            )
+                        ),
+                    ),
+                    **errors(401, 403, 404),
+                },
             }
         },
         "/api/v1/counters/{counter}/call-next": counter_op(
@@ -218,7 +341,24 @@ SPEC = {
                 "summary": "A day's figures per service and counter (official; ?day=YYYY-MM-DD, default today)",
                 "security": BEARER,
                 "parameters": [{"name": "day", "in": "query", "schema": {"type": "string", "format": "date"}}],
-                "responses": {"200": answer("{day, services: [...], counters: [...]}"), **errors(400, 401, 403)},
+                "responses": {
+                    "200": answer(
+                        "The day's figures",
+                        obj(
+                            ["day", "services", "counters"],
+                            day={"type": "string", "format": "date"},
+                            services=listing(
+                                obj(["code", "name", *FIGURES], code=STRING, name=STRING, **FIGURES, **AVERAGES)
+                            ),
+                            counters=listing(
+                                obj(
+                                    ["id", "name", "served"], id={"type": "integer"}, name=STRING, **FIGURES, **AVERAGES
+                                )
+                            ),
+                        ),
+                    ),
+                    **errors(400, 401, 403),
+                },
             }
         },
         "/api/v1/complaints": {
@@ -232,7 +372,7 @@ SPEC = {
                 "(BALAI_COMPLAINTS_PER_HOUR) the answer is 429 with a Retry-After header (seconds).",
                 "requestBody": body(
                     ["category", "text"],
-                    category=STRING,
+                    category={"enum": list(CATEGORIES)},
                     text=STRING,
                     name=STRING,
                     contact=STRING,
@@ -297,7 +437,31 @@ SPEC = {
         "/api/v1/board": {
             "get": {
                 "summary": "Now serving per counter, last calls, waiting per service (ETag; 304)",
-                "responses": {"200": answer("The board"), "304": answer("Unchanged")},
+                "responses": {
+                    "200": answer(
+                        "The board",
+                        obj(
+                            ["day", "counters", "last_calls", "services"],
+                            day={"type": "string", "format": "date"},
+                            counters=listing(
+                                obj(["id", "name", "serving"], id={"type": "integer"}, name=STRING, serving=SERVING)
+                            ),
+                            last_calls=listing(
+                                obj(
+                                    ["number", "counter", "at", "text"],
+                                    number=STRING,
+                                    counter=STRING,
+                                    at={"type": "string", "format": "date-time"},
+                                    recall={"type": "boolean"},
+                                    words=listing(STRING),
+                                    text=STRING,
+                                )
+                            ),
+                            services=listing(obj(["code", "name", "waiting"], code=STRING, name=STRING, waiting=COUNT)),
+                        ),
+                    ),
+                    "304": answer("Unchanged"),
+                },
             }
         },
     },

@@ -5,6 +5,7 @@ the ticket page live. Public forms carry no CSRF token because the phone's sign-
 no cookies; a same-origin check refuses forms posted from other sites instead.
 """
 
+import hashlib
 from pathlib import Path
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
@@ -35,6 +36,27 @@ def logo():
     if path is None:
         abort(404)
     return send_file(path, mimetype="image/png", max_age=3600)
+
+
+def fingerprint(data):
+    """A short fingerprint of a picture's bytes: in the logo's address, and in the audit log."""
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def logo_version():
+    """The fingerprint of the logo, or None without a logo."""
+    try:
+        return fingerprint(Path(logo_path(balai().settings)).read_bytes())
+    except OSError:  # no logo (or removed meanwhile)
+        return None
+
+
+@bp.app_template_global()
+def logo_url(external=False):
+    """The logo's address with its fingerprint (``/village/logo.png?v=…``), or None without a logo.
+    It changes with the picture: the kiosk agents fetch each address once, and browsers cache it."""
+    version = logo_version()
+    return url_for("public.logo", v=version, _external=external) if version else None
 
 
 def village():

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import listen_ports
 from portal.web.errors import respond
@@ -64,6 +65,13 @@ def require_office():
     """Answer 404 (not 403: the console's existence is not advertised) outside the office."""
     if not from_office():
         abort(404)
+
+
+def console_only_from_office():
+    """Before anything else looks at a console request (the CSRF check would answer 400): 404
+    outside the office. The console's blueprints check again; this covers every /admin path."""
+    if request.path == "/admin" or request.path.startswith("/admin/"):
+        require_office()
 
 
 def same_origin():
@@ -126,6 +134,28 @@ def init_app(app):
     """Install the headers, the session cookies and the CSRF error page."""
     app.session_interface = SessionInterface()
     init_headers(app)
+    conf = app.extensions["balai"].settings
+    if conf["BALAI_ADMIN_PROXY"]:
+        app.wsgi_app = with_office_proxy(app.wsgi_app, listen_ports(conf["BALAI_ADMIN_LISTEN"]))
+
+
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+def with_office_proxy(wsgi_app, ports):
+    """Wrap a WSGI app so requests that the office's HTTPS proxy (nginx, on this machine) passes to
+    the office listener carry the official's own address and scheme: the office check, the audit
+    log and the throttles see the official, and cookies are Secure. Only a request from loopback on
+    one of ``ports`` is believed; anyone else's X-Forwarded-* headers are ignored."""
+    proxied = ProxyFix(wsgi_app, x_for=1, x_proto=1, x_host=0, x_port=0, x_prefix=0)
+
+    def app(environ, start_response):
+        behind = environ.get("SERVER_PORT") in ports and in_networks(
+            parse_address(environ.get("REMOTE_ADDR")), LOOPBACK
+        )
+        return (proxied if behind else wsgi_app)(environ, start_response)
+
+    return app
 
 
 def init_headers(app):

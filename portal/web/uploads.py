@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, request, send_file
 
 from portal import media
 from portal.config import media_dir
-from portal.web.auth import balai
+from portal.web.auth import balai, may
 
 bp = Blueprint("media", __name__)
 
@@ -31,6 +31,9 @@ def raise_limit():
     """Before any handler reads the body: allow a marked view its files (see ``accepts_upload``)."""
     view = current_app.view_functions.get(request.endpoint)
     limits = getattr(view, "upload_limits", ())
+    permission = getattr(view, "balai_permission", None)
+    if permission and not may(permission):
+        return  # not an official who may use this page: no big body to read (a backup is 1 GB)
     if limits:
         megabytes = sum(balai().settings[s] if isinstance(s, str) else s for s in limits)
         request.max_content_length = FORM_ALLOWANCE + megabytes * MB
