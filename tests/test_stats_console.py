@@ -122,6 +122,22 @@ def test_weeks_start_on_monday_and_months_cross_the_year(balai, seeded):
     }
 
 
+def test_a_clock_that_went_back_never_gives_negative_times(balai, queue, clock):
+    """A Pi without a battery clock after a power cut: the ticket was called 'before' it was taken.
+    The statistics and the district's daily figures count that wait as 0, never below."""
+    queue.issue("surat")
+    clock.advance(hours=-2)
+    queue.call_next(1)
+    queue.start(1)
+    clock.advance(minutes=5)
+    queue.complete(1)
+    day = date(2026, 11, 23)
+    cell = report(balai, "day", "service", day).totals[day]
+    with balai.db.read() as session:
+        daily = next(s for s in stats.daily(session, day)["services"] if s["served"])
+    assert (cell.avg_wait_seconds, daily["avg_wait_seconds"]) == (0, 0)
+
+
 def test_services_count_issued_where_taken_and_outcomes_where_served(balai, seeded):
     result = report(balai, "month", "service", date(2027, 1, 4))
     assert by_name(result) == {

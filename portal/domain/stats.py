@@ -63,9 +63,10 @@ def summary(session, day, tickets):
 
 def figures(tickets):
     """Counts and average durations (seconds, None when there is nothing to average) of tickets."""
-    waits = [(t.called_at - t.created_at).total_seconds() for t in tickets if t.called_at]
+    # Never below zero: the clock may have gone back in between (see queue.seconds_between).
+    waits = [max(0.0, (t.called_at - t.created_at).total_seconds()) for t in tickets if t.called_at]
     services = [
-        (t.finished_at - t.started_at).total_seconds()
+        max(0.0, (t.finished_at - t.started_at).total_seconds())
         for t in tickets
         if t.status == "done" and t.started_at and t.finished_at
     ]
@@ -157,8 +158,9 @@ def buckets(period, today):
 
 
 def seconds(start, end):
-    """SQL: the seconds from ``start`` to ``end`` (stored UTC text), to the millisecond SQLite keeps."""
-    return func.round((func.julianday(end) - func.julianday(start)) * 86_400_000) / 1000.0
+    """SQL: the seconds from ``start`` to ``end`` (stored UTC text), to the millisecond SQLite keeps;
+    0 when the clock went back in between (as ``queue.seconds_between``, what the district gets)."""
+    return func.max(0, func.round((func.julianday(end) - func.julianday(start)) * 86_400_000) / 1000.0)
 
 
 def day_figures(session, first, last):
