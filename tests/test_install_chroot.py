@@ -252,8 +252,16 @@ def complaint_text(machine, code):
 
 
 def assert_balai_runs(machine):
-    states = machine.run("systemctl", "is-active", *RUNNING_UNITS).stdout.split()
-    assert states == ["active"] * len(RUNNING_UNITS), dict(zip(RUNNING_UNITS, states, strict=False))
+    """Every Balai unit active (within a minute: just after a boot or a restore, they may be starting),
+    nothing failed, and the portal answering."""
+
+    def states():
+        return machine.run("systemctl", "is-active", *RUNNING_UNITS).stdout.split()
+
+    try:
+        wait_for(lambda: states() == ["active"] * len(RUNNING_UNITS), timeout=60, what="Balai's units")
+    except AssertionError:
+        raise AssertionError(dict(zip(RUNNING_UNITS, states(), strict=False))) from None
     assert machine.run("systemctl", "--failed", "--plain", "--no-legend").stdout.strip() == ""
     wait_for(lambda: fetch(machine, "/api/v1/services")[0] == 200, timeout=30, what="the portal after boot")
 
