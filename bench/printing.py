@@ -193,8 +193,10 @@ def main():
         print(f"  {name:<28} p50 {figure['p50_ms']} ms   p95 {figure['p95_ms']} ms")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results["printing"] = {"end_to_end": e2e, "rendering": renders}
+    results["printing"] = {"end_to_end": e2e, "rendering": renders, "budget_met": verdict == "within"}
     RESULTS.write_text(json.dumps(results, indent=2))
+    if verdict != "within":
+        sys.exit(f"bench/printing.py: BELOW BUDGET: receipt p95 {e2e['p95_ms']} ms > {BUDGET_P95_S * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

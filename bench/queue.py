@@ -69,6 +69,8 @@ OFFICIAL_INTERVAL = 2.0  # seconds between two calls at counter 1 (a real hall: 
 DRAIN_TIMEOUT = 10.0
 STATUS_BUDGET = 0.5  # ticket status throughput / bare waitress throughput
 ISSUE_BUDGET = 200.0  # tickets per second
+P99_BUDGET_MS = 100.0  # ticket status p99 with PHONES phones polling
+RSS_BUDGET_MB = 80.0  # the portal's resident memory after the load
 
 
 def parse_args():
@@ -100,8 +102,10 @@ def check_machine():
 
 @contextlib.contextmanager
 def served(command, env, ready_url, log_path):
-    """Run ``command`` pinned to the server core (``env`` None: ours), wait for ``ready_url``, stop it after."""
+    """Run ``command`` pinned to the server core (``env`` None: ours), wait for ``ready_url``, stop it
+    after; gives the process and the seconds from its start to its first 200 (a cold start)."""
     with open(log_path, "wb") as log:
+        started = time.monotonic()
         process = subprocess.Popen(
             ["taskset", "-c", str(SERVER_CORE), *command],
             cwd=ROOT,
@@ -111,7 +115,7 @@ def served(command, env, ready_url, log_path):
         )
         try:
             wait_ready(ready_url, process)
-            yield
+            yield process, time.monotonic() - started
         finally:
             process.terminate()
             try:
@@ -290,7 +294,10 @@ def measure_balai(work, duration):
     portal(env, "demo")
     token = portal(env, "token", "create", "operator").split()[-1]
     log_path = work / "balai.log"
-    with served([sys.executable, "-m", "portal", "serve"], env, f"{base}/api/v1/services", log_path):
+    with served([sys.executable, "-m", "portal", "serve"], env, f"{base}/api/v1/services", log_path) as (
+        server,
+        cold_start_s,
+    ):
         ids_file = work / "ticket-ids.txt"
         ids_file.write_text("\n".join(take_tickets(base, PHONES)) + "\n")
         official = Official(base, token)
@@ -301,9 +308,19 @@ def measure_balai(work, duration):
         finally:
             official.stop()
         issue = run_wrk(port, "issue.lua", ISSUERS, duration)
+        memory = {"portal_rss_mb": rss_mb(server.pid), "cold_start_s": cold_start_s}
     issue["tickets_per_s"] = issue["statuses"].get(201, 0) / issue["seconds"]
     officials = {"outcomes": dict(official.outcomes), "slowest_s": official.slowest}
-    return {"ticket_status": status, "board": board, "issue": issue}, officials, server_problems(log_path)
+    figures = {"ticket_status": status, "board": board, "issue": issue, "portal": memory}
+    return figures, officials, server_problems(log_path)
+
+
+def rss_mb(pid):
+    """The resident set size of process ``pid`` in MB (taskset execs the server: same pid)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 def measure_captive(work, duration):
@@ -389,13 +406,29 @@ def report(hello, flask_hello, balai, official, problems, duration):
     status_ratio = balai["ticket_status"]["ratio_to_hello"] or 0.0
     flask_ratio = balai["ticket_status"]["ratio_to_flask_hello"] or 0.0
     tickets = balai["issue"]["tickets_per_s"]
-    budget = {"ticket_status_vs_hello": status_ratio >= STATUS_BUDGET, "tickets_per_s": tickets >= ISSUE_BUDGET}
+    p99 = balai["ticket_status"]["p99_ms"]
+    rss = balai["portal"]["portal_rss_mb"]
+    budget = {
+        "ticket_status_vs_hello": status_ratio >= STATUS_BUDGET,
+        "tickets_per_s": tickets >= ISSUE_BUDGET,
+        "ticket_status_p99": p99 is not None and p99 <= P99_BUDGET_MS,
+        "portal_rss": rss <= RSS_BUDGET_MB,
+    }
     print()
     print(
         f"ticket status at {status_ratio:.0%} of bare waitress (budget >= {STATUS_BUDGET:.0%}): "
         f"{verdict(budget['ticket_status_vs_hello'])} ({flask_ratio:.0%} of the Flask hello)"
     )
     print(f"tickets issued: {tickets:.0f}/s (budget >= {ISSUE_BUDGET:.0f}/s): {verdict(budget['tickets_per_s'])}")
+    print(
+        f"ticket status p99 with {PHONES} phones: {ms(p99)} ms (budget <= {P99_BUDGET_MS:.0f} ms): "
+        f"{verdict(budget['ticket_status_p99'])}"
+    )
+    print(
+        f"portal memory after the load: {rss:.0f} MB (budget <= {RSS_BUDGET_MB:.0f} MB): "
+        f"{verdict(budget['portal_rss'])}"
+    )
+    print(f"portal cold start to its first 200: {balai['portal']['cold_start_s']:.2f} s")
     return {
         "duration_s": duration,
         "threads": THREADS,
@@ -453,6 +486,9 @@ def main():
     }
     figures = report(hello, flask_hello, balai, official, problems, args.duration)
     save(figures)
+    missed = [name for name, met in figures["budget_met"].items() if not met]
+    if missed:
+        sys.exit(f"bench/queue.py: BELOW BUDGET: {', '.join(missed)}")
 
 
 if __name__ == "__main__":
