@@ -34,6 +34,10 @@ MESSAGES = {
     "not_found": N_("This page does not exist."),
     "method_not_allowed": N_("This address does not accept that kind of request."),
     "server_error": N_("Something went wrong on the server. Nothing was changed; please try again."),
+    "storage_full": N_(
+        "The appliance's storage is full, so nothing was saved. Please tell the village office; "
+        "it works again as soon as space is freed."
+    ),
     "password_too_short": N_("The password must have at least %(minimum)s characters."),
     "bad_username": N_("The username is empty or too long."),
     "bad_role": N_("Unknown role %(role)s: use admin, operator or editor."),

@@ -22,14 +22,22 @@ command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
 command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 command -v systemd-nspawn >/dev/null 2>&1 || need+=(systemd-container)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -eq 0 ]; then
-  exit 0
-fi
-if [ "$(id -u)" != 0 ]; then
+  :
+elif [ "$(id -u)" != 0 ]; then
   echo "setup-system: missing ${need[*]} and not root: the tiers needing them will skip (or fail in CI)." >&2
-  exit 0
+else
+  echo "setup-system: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
 fi
-echo "setup-system: installing ${need[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null
-apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
+# axe-core for the accessibility tier (tests/test_accessibility.py), pinned, fetched once into var/node;
+# the tier runs offline afterwards.
+AXE_VERSION=4.10.3
+axe_dir="$(cd "$(dirname "$0")/.." && pwd)/var/node"
+if command -v npm >/dev/null 2>&1 && ! grep -qs "\"version\": \"$AXE_VERSION\"" "$axe_dir/node_modules/axe-core/package.json"; then
+  npm install --no-save --no-audit --no-fund --silent --prefix "$axe_dir" "axe-core@$AXE_VERSION" \
+    || echo "setup-system: could not fetch axe-core: the accessibility tier will skip (or fail in CI)." >&2
+fi

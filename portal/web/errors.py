@@ -1,5 +1,8 @@
 """Error responses: a readable message (see ``portal/messages.py``) as JSON or as a page."""
 
+import errno
+import sqlite3
+
 from flask import jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
@@ -44,6 +47,17 @@ class RowId(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def storage_full(exc):
+    """Whether ``exc`` (or what it wraps: SQLAlchemy keeps SQLite's error in ``orig``) says the
+    disk is full: SQLite's SQLITE_FULL, or a file write's ENOSPC (an upload, a backup)."""
+    for error in (exc, getattr(exc, "orig", None), exc.__cause__):
+        if isinstance(error, sqlite3.Error) and getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+    return False
+
+
 def init_app(app):
     """Register handlers so no error ever reaches a person as a traceback (and, before any route
     exists, the bounded ``int`` converter)."""
@@ -65,5 +79,10 @@ def init_app(app):
 
     @app.errorhandler(Exception)
     def unexpected(exc):
+        if storage_full(exc):
+            # Not a bug but the appliance's state: one line per refusal, no traceback (SQLite
+            # rolled the write back, so nothing half-written remains), and 503: try again later.
+            app.logger.error("storage full on %s %s: %s", request.method, request.path, exc.__class__.__name__)
+            return respond("storage_full", 503)
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
         return respond("server_error", 500)

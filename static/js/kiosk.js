@@ -6,7 +6,20 @@
   var root = document.querySelector("[data-kiosk]");
   if (!root) return;
   var screen = root.getAttribute("data-kiosk");
-  if (screen === "info") return;  // a link over the whole screen: any touch goes to the start
+  if (screen === "info") {
+    /* A link over the whole screen: any touch goes to the start. It stays current in place every
+       30 s rather than by reloading (nothing flashes, and a screen reader keeps its place). */
+    setInterval(function () {
+      fetch(window.location.href, { headers: { Accept: "text/html" } })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-kiosk]");
+          if (fresh) root.innerHTML = fresh.innerHTML;
+        })
+        .catch(function () {});
+    }, 30000);
+    return;
+  }
   var wait = screen === "start" ? 90000 : 30000;
   var target = screen === "start" ? root.getAttribute("data-info") : root.getAttribute("data-start");
   var timer = null;
