@@ -8,7 +8,7 @@ no cookies; a same-origin check refuses forms posted from other sites instead.
 import hashlib
 from pathlib import Path
 
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 
 from portal.config import logo_path
 from portal.domain import announcements, published
@@ -44,9 +44,17 @@ def fingerprint(data):
 
 
 def logo_version():
-    """The fingerprint of the logo, or None without a logo."""
+    """The fingerprint of the logo, or None without a logo. Read again only when the file changed
+    (every kiosk job carries the logo's address: no hashing per job)."""
+    path = Path(logo_path(balai().settings))
     try:
-        return fingerprint(Path(logo_path(balai().settings)).read_bytes())
+        stat = path.stat()
+        key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        known = current_app.extensions.setdefault("balai_logo_version", {})
+        if key not in known:
+            known.clear()
+            known[key] = fingerprint(path.read_bytes())
+        return known[key]
     except OSError:  # no logo (or removed meanwhile)
         return None
 
