@@ -20,12 +20,16 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "var" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 IMPACTS = ["critical", "serious", "moderate", "minor"]
+# The issue's bar is no serious or critical finding; the pages met the moderate ones too, so those
+# fail as well, to keep it that way. Minor findings are printed.
+FAILING = IMPACTS[:3]
 PHONE_TARGET = 48  # CSS px, both ways
 KIOSK_TARGET = 72
 KIOSK = {"viewport": {"width": 1280, "height": 800}, "has_touch": True}
 TV = {"viewport": {"width": 1920, "height": 1080}}
 # 200% zoom of a 360×640 phone: the page lays out in half the CSS pixels.
 ZOOMED = {**PHONE, "viewport": {"width": 180, "height": 320}, "device_scale_factor": 4}
+KIOSK_ZOOMED = {**KIOSK, "viewport": {"width": 640, "height": 400}, "device_scale_factor": 2}
 
 
 def public_pages():
@@ -95,7 +99,7 @@ class Report:
         small = page.evaluate(TARGETS_JS, self.minimum) if self.minimum else []
         self.rows.append((name, counts, len(small)))
         for v in violations:
-            found = self.failures if v["impact"] in IMPACTS[:2] else self.notes
+            found = self.failures if v["impact"] in FAILING else self.notes
             found.append(f"{name}: {v['impact']} {v['id']} at {v['where']}")
         self.failures += [f"{name}: tap target under {self.minimum} px: {target}" for target in small]
 
@@ -112,7 +116,7 @@ class Report:
 
 
 def test_phone_pages(browser, server, queue, axe):  # noqa: F811 (the imported fixture)
-    """Every public page on a 360×640 touch phone: no serious or critical axe finding, every tap
+    """Every public page on a 360×640 touch phone: no critical, serious or moderate axe finding, every tap
     target at least 48×48 CSS px."""
     ticket = queue.issue("surat")
     report = Report("Phone pages (360×640, touch)", PHONE_TARGET)
@@ -138,7 +142,7 @@ def test_phone_pages(browser, server, queue, axe):  # noqa: F811 (the imported f
 
 def test_kiosk_and_board(browser, server, kiosk, axe):  # noqa: F811 (the imported fixture)
     """The kiosk's screens at 1280×800 (touch targets at least 72 px) from pairing to a ticket and
-    the information screen, and the display board at 1920×1080: no serious or critical finding."""
+    the information screen, and the display board at 1920×1080: no critical, serious or moderate finding."""
     report = Report("Kiosk (1280×800, touch) and board (1920×1080)", KIOSK_TARGET)
     context = browser.new_context(bypass_csp=True, **KIOSK)
     page = context.new_page()
@@ -169,6 +173,24 @@ def test_kiosk_and_board(browser, server, kiosk, axe):  # noqa: F811 (the import
     assert report.failures == []
 
 
+def off_screen(page, path):
+    """What is wrong with ``page`` at 200% zoom: it scrolls sideways, or its heading or first
+    action does not fit on the screen."""
+    problems = []
+    width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    if width[0] > width[1] + 1:
+        problems.append(f"{path}: scrolls sideways ({width[0]} px wide in {width[1]})")
+    for what in ("main h1", "main button, main .button, main .kiosk-button, main input[type=submit]"):
+        target = page.locator(what).filter(visible=True).first
+        if target.count() == 0:
+            continue
+        target.scroll_into_view_if_needed()
+        box = target.bounding_box()
+        if not target.is_visible() or box is None or box["x"] < -1 or box["x"] + box["width"] > width[1] + 1:
+            problems.append(f"{path}: {what} not on the screen ({box})")
+    return problems
+
+
 def test_phone_pages_at_200_percent_zoom(browser, server, queue):  # noqa: F811 (the imported fixture)
     """At 200% zoom (a 360 px phone laid out in 180 CSS px) no page scrolls sideways, and its
     heading and first action still fit on the screen."""
@@ -178,19 +200,30 @@ def test_phone_pages_at_200_percent_zoom(browser, server, queue):  # noqa: F811 
     problems = []
     for path in [*public_pages(), f"/ticket/{ticket['id']}", "/wifi"]:
         page.goto(server + path)
-        width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-        if width[0] > width[1] + 1:
-            problems.append(f"{path}: scrolls sideways ({width[0]} px wide in {width[1]})")
-        for what in ("main h1", "main button, main .button, main input[type=submit]"):
-            target = page.locator(what).filter(visible=True).first
-            if target.count() == 0:
-                continue
-            target.scroll_into_view_if_needed()
-            box = target.bounding_box()
-            if not target.is_visible() or box is None or box["x"] < -1 or box["x"] + box["width"] > width[1] + 1:
-                problems.append(f"{path}: {what} not on the screen ({box})")
+        problems += off_screen(page, path)
     context.close()
     print(f"\n200% zoom (180 CSS px): {len(problems)} problem(s)", *problems, sep="\n  ")
+    assert problems == []
+
+
+def test_kiosk_at_200_percent_zoom(browser, server, kiosk):  # noqa: F811 (the imported fixture)
+    """The kiosk's screens at 200% zoom (1280×800 laid out in 640×400 CSS px), from pairing to a
+    ticket: nothing scrolls sideways, and each screen's heading and action fit."""
+    context = browser.new_context(**KIOSK_ZOOMED)
+    page = context.new_page()
+    page.goto(f"{server}/kiosk/pair/{kiosk[2]}")
+    problems = off_screen(page, "/kiosk/pair/<code>")
+    page.tap("button:has-text('Pasangkan layar ini')")
+    for path, tap in [("/kiosk/", "a[href='/kiosk/service/surat']"), ("/kiosk/service/surat", "button.kiosk-button")]:
+        page.wait_for_url(f"**{path}")
+        problems += off_screen(page, path)
+        page.tap(tap)
+    page.wait_for_url("**/kiosk/ticket/*")
+    problems += off_screen(page, "/kiosk/ticket/<id>")
+    page.goto(server + "/kiosk/info")
+    problems += off_screen(page, "/kiosk/info")
+    context.close()
+    print(f"\nKiosk at 200% zoom (640×400 CSS px): {len(problems)} problem(s)", *problems, sep="\n  ")
     assert problems == []
 
 

@@ -318,11 +318,11 @@ def test_agenda_moves_past_events_down_and_marks_cancelled_ones(editor, client, 
         {"title": "Lomba 17-an", "starts_at": local(start), "place": "Lapangan", "cancelled": "1"},
     )
     html = client.get("/agenda").get_data(as_text=True)
-    upcoming = html.partition("<h2>")[0]
+    upcoming = html.partition('<h2 id="past">')[0]
     assert "Lomba 17-an" in upcoming and 'class="tag"' in upcoming
     clock.advance(days=3)
     html = client.get("/agenda").get_data(as_text=True)
-    assert "Lomba 17-an" in html.partition("<h2>")[2]  # under "this past month"
+    assert "Lomba 17-an" in html.partition('<h2 id="past">')[2]  # under "this past month"
     clock.advance(days=40)
     assert "Lomba 17-an" not in client.get("/agenda").get_data(as_text=True)
 
