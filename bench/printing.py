@@ -18,19 +18,17 @@ process is stopped on the way out.
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, http, wait_ready  # noqa: E402
+from bench.common import Printer, free_port, http, wait_ready  # noqa: E402
 from kiosk.agent import render  # noqa: E402
 from kiosk.printers import open_printer  # noqa: E402
 from portal import make_balai  # noqa: E402
@@ -38,7 +36,6 @@ from portal.config import load, logo_path, media_dir  # noqa: E402
 from portal.domain import demo, kiosks  # noqa: E402
 
 RESULTS = ROOT / "var" / "bench" / "results.json"
-STATUS_QUERY = b"\x10\x04\x04"
 BUDGET_P95_S = 1.0
 RECEIPT = {
     "village": "Desa Sukamaju",
@@ -49,56 +46,6 @@ RECEIPT = {
     "lines": ["4 orang di depan Anda", "Perkiraan waktu tunggu: sekitar 20 menit"],
     "footer": "Simpan struk ini. Pindai kode QR untuk memantau nomor Anda lewat Wi-Fi desa.",
 }
-
-
-class Printer:
-    """A network printer that answers status queries "ok" and notes each receipt's first byte."""
-
-    def __init__(self):
-        self.first_bytes = []  # perf_counter() at the first receipt byte of each connection
-        self.arrived = threading.Condition()
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.server.settimeout(0.2)
-        self.port = self.server.getsockname()[1]
-        self.stopping = threading.Event()
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while not self.stopping.is_set():
-            try:
-                connection, _ = self.server.accept()
-            except TimeoutError:
-                continue
-            except OSError:  # closed: the run is over
-                return
-            with connection:
-                connection.settimeout(5)
-                noted = False
-                while True:
-                    try:
-                        chunk = connection.recv(65536)
-                    except OSError:
-                        break
-                    if not chunk:
-                        break
-                    if chunk.startswith(STATUS_QUERY):
-                        connection.sendall(b"\x12")
-                        chunk = chunk[len(STATUS_QUERY) :]
-                    if chunk and not noted:
-                        noted = True
-                        with self.arrived:
-                            self.first_bytes.append(time.perf_counter())
-                            self.arrived.notify_all()
-
-    def wait_for(self, count, timeout):
-        """The time the ``count``-th receipt began, or None after ``timeout`` seconds."""
-        with self.arrived:
-            self.arrived.wait_for(lambda: len(self.first_bytes) >= count, timeout=timeout)
-            return self.first_bytes[count - 1] if len(self.first_bytes) >= count else None
-
-    def close(self):
-        self.stopping.set()
-        self.server.close()
 
 
 def start(args, env, log):

@@ -10,6 +10,10 @@ Measured against real servers, one after the other in the same run:
   (a real hall changes about once a minute);
 * ``GET /api/v1/board`` polled the same way;
 * ``POST /api/v1/tickets``: tickets issued per second;
+* the memory (resident set size) of the portal before and after that load, and of the worker
+  (``python -m portal worker``) and the kiosk agent (``python -m kiosk``) that run beside it as on
+  the Pi, the agent printing the receipts of KIOSK_TICKETS tickets taken at the kiosk (whose screen
+  shows each, QR code included) to a network printer on loopback;
 * captive probes (``GET /generate_204`` on Google's host) from 300 phones on the hotspot, first
   not yet accepted (302 to the sign-in page), then accepted with the internet up (204): a
   separate server whose hotspot network is loopback.
@@ -17,10 +21,12 @@ Measured against real servers, one after the other in the same run:
 For each it prints the answered requests per second, the p50/p99 latency (wrk's, of answered
 requests), the ratio to the bare app and "unaccepted": the most connections seen waiting in the
 server's accept queue, i.e. phones not let in at all (wrk does not count those). Then it checks
-the budget: ticket status at >= 50% of the bare waitress app, >= 200 tickets/s issued (and shows
-the ratio to the Flask hello too). The
-figures also go to ``var/bench/results.json`` under the key ``"queue"``. Nothing fails: this
-prints numbers for people to read.
+the budgets: ticket status at >= 50% of the bare waitress app (and shows the ratio to the Flask
+hello too), its p99 <= 100 ms with the phones polling once a second each (a second run, paced:
+at full speed the latency is the queue of 300 connections, see PACE_MS), >= 200 tickets/s
+issued, the portal's memory after the load
+<= 80 MB; it exits non-zero naming those below budget. The figures also go to
+``var/bench/results.json`` under the key ``"queue"``.
 
 The load comes from ``wrk`` pinned to core 1 while the server is pinned to core 0: a Python load
 generator saturates before the server does, and sharing a core would measure the contest
@@ -53,7 +59,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for bench.common (this folder itself is off the path, see above)
 
-from bench.common import HTTP_TIMEOUT, free_port, http, wait_ready
+from bench.common import HTTP_TIMEOUT, Printer, free_port, http, rss_mb, wait_ready
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 RESULTS = ROOT / "var" / "bench" / "results.json"
@@ -69,8 +75,15 @@ OFFICIAL_INTERVAL = 2.0  # seconds between two calls at counter 1 (a real hall: 
 DRAIN_TIMEOUT = 10.0
 STATUS_BUDGET = 0.5  # ticket status throughput / bare waitress throughput
 ISSUE_BUDGET = 200.0  # tickets per second
-P99_BUDGET_MS = 100.0  # ticket status p99 with PHONES phones polling
+P99_BUDGET_MS = 100.0  # ticket status p99 with PHONES phones polling at PACE_MS
+# How often each of the PHONES phones polls in the latency run: about once a second, five times
+# the ticket page's own pace (its live.js polls every 5 s). At full speed the latency measured is
+# queueing: 300 connections that never pause each wait behind the 299 others (p99 about 300 /
+# throughput; the bare waitress hello's own p99 there is 60-300 ms, a Flask hello's 350-770 ms).
+PACE_MS = 1000
+RECEIPTS_TIMEOUT = 60  # seconds for the agent to print the kiosk tickets' receipts before the load
 RSS_BUDGET_MB = 80.0  # the portal's resident memory after the load
+KIOSK_TICKETS = 20  # of the PHONES tickets, taken at the kiosk: its agent prints them, its screen shows them
 
 
 def parse_args():
@@ -101,21 +114,18 @@ def check_machine():
 
 
 @contextlib.contextmanager
-def served(command, env, ready_url, log_path):
-    """Run ``command`` pinned to the server core (``env`` None: ours), wait for ``ready_url``, stop it
-    after; gives the process and the seconds from its start to its first 200 (a cold start)."""
+def pinned(command, env, log_path, core=SERVER_CORE):
+    """Run ``command`` pinned to ``core`` (``env`` None: ours) for the block, then stop it."""
     with open(log_path, "wb") as log:
-        started = time.monotonic()
         process = subprocess.Popen(
-            ["taskset", "-c", str(SERVER_CORE), *command],
+            ["taskset", "-c", str(core), *command],
             cwd=ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         try:
-            wait_ready(ready_url, process)
-            yield process, time.monotonic() - started
+            yield process
         finally:
             process.terminate()
             try:
@@ -123,6 +133,16 @@ def served(command, env, ready_url, log_path):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def served(command, env, ready_url, log_path):
+    """``pinned``, waiting for ``ready_url``; gives the process and the seconds from its start to its
+    first 200 (a cold start)."""
+    started = time.monotonic()
+    with pinned(command, env, log_path) as process:
+        wait_ready(ready_url, process)
+        yield process, time.monotonic() - started
 
 
 def run_wrk(port, script, connections, duration, script_args=()):
@@ -248,6 +268,9 @@ def balai_env(data_dir, listen):
         BALAI_LISTEN=listen,
         BALAI_THREADS=str(THREADS),
         BALAI_CONNECTIONS=str(CONNECTIONS),
+        # As the Pi's balai-portal.service sets it (see there): measure the memory the Pi's portal
+        # has. The worker and the kiosk agent have one thread, so one arena either way.
+        MALLOC_ARENA_MAX="2",
     )
     return env
 
@@ -285,7 +308,9 @@ def measure_hello(work, duration, kind):
 
 
 def measure_balai(work, duration):
-    """Ticket status and board under PHONES polling phones with an official calling, then issuance."""
+    """Ticket status and board under PHONES polling phones with an official calling, then issuance;
+    the worker and a kiosk agent (printing to a network printer on loopback) run beside the portal
+    as on the Pi, and the memory of all three is read after the load."""
     port = free_port()
     listen = f"127.0.0.1:{port}"
     base = f"http://{listen}"
@@ -293,34 +318,67 @@ def measure_balai(work, duration):
     portal(env, "migrate")
     portal(env, "demo")
     token = portal(env, "token", "create", "operator").split()[-1]
+    portal(env, "kiosk", "add", "Kiosk Aula", "--token-file", str(work / "kiosk-token"))
+    printer = Printer()
+    agent_env = env | {
+        "BALAI_PORTAL_URL": base,
+        "BALAI_KIOSK_TOKEN": (work / "kiosk-token").read_text().strip(),
+        "BALAI_PRINTER": f"tcp://127.0.0.1:{printer.port}",
+    }
     log_path = work / "balai.log"
-    with served([sys.executable, "-m", "portal", "serve"], env, f"{base}/api/v1/services", log_path) as (
-        server,
-        cold_start_s,
-    ):
-        ids_file = work / "ticket-ids.txt"
-        ids_file.write_text("\n".join(take_tickets(base, PHONES)) + "\n")
-        official = Official(base, token)
-        official.start()
-        try:
-            status = run_wrk(port, "ticket.lua", PHONES, duration, [str(ids_file)])
-            board = run_wrk(port, "board.lua", PHONES, duration)
-        finally:
-            official.stop()
-        issue = run_wrk(port, "issue.lua", ISSUERS, duration)
-        memory = {"portal_rss_mb": rss_mb(server.pid), "cold_start_s": cold_start_s}
+    try:
+        with (
+            served([sys.executable, "-m", "portal", "serve"], env, f"{base}/api/v1/services", log_path) as (
+                server,
+                cold_start_s,
+            ),
+            # Off the server's core: on the Pi's four cores they do not take the portal's.
+            pinned([sys.executable, "-m", "portal", "worker"], env, work / "worker.log", LOAD_CORE) as worker,
+            pinned([sys.executable, "-m", "kiosk"], agent_env, work / "agent.log", LOAD_CORE) as agent,
+        ):
+            idle_rss = rss_mb(server.pid)
+            ids_file = work / "ticket-ids.txt"
+            ids = take_tickets(base, KIOSK_TICKETS, agent_env["BALAI_KIOSK_TOKEN"])
+            ids += take_tickets(base, PHONES - KIOSK_TICKETS)
+            ids_file.write_text("\n".join(ids) + "\n")
+            # The receipts printed before the load starts: their print jobs would change the
+            # queue under the first run, and the agent would compete with wrk for its core.
+            if printer.wait_for(KIOSK_TICKETS, RECEIPTS_TIMEOUT) is None:
+                raise RuntimeError(
+                    f"the kiosk agent printed {len(printer.first_bytes)} of {KIOSK_TICKETS} receipts "
+                    f"in {RECEIPTS_TIMEOUT} s (its log: {work / 'agent.log'})"
+                )
+            official = Official(base, token)
+            official.start()
+            try:
+                status = run_wrk(port, "ticket.lua", PHONES, duration, [str(ids_file)])
+                paced = run_wrk(port, "ticket_paced.lua", PHONES, duration, [str(ids_file), str(PACE_MS)])
+                board = run_wrk(port, "board.lua", PHONES, duration)
+            finally:
+                official.stop()
+            issue = run_wrk(port, "issue.lua", ISSUERS, duration)
+            for process, name in ((worker, "worker"), (agent, "kiosk agent")):
+                if process.poll() is not None:
+                    raise RuntimeError(f"the {name} exited with status {process.returncode} during the load")
+            memory = {
+                "portal_idle_rss_mb": idle_rss,
+                "portal_rss_mb": rss_mb(server.pid),
+                "worker_rss_mb": rss_mb(worker.pid),
+                "agent_rss_mb": rss_mb(agent.pid),
+                "receipts_printed": len(printer.first_bytes),
+                "cold_start_s": cold_start_s,
+            }
+    finally:
+        printer.close()
     issue["tickets_per_s"] = issue["statuses"].get(201, 0) / issue["seconds"]
     officials = {"outcomes": dict(official.outcomes), "slowest_s": official.slowest}
-    figures = {"ticket_status": status, "board": board, "issue": issue, "portal": memory}
-    return figures, officials, server_problems(log_path)
-
-
-def rss_mb(pid):
-    """The resident set size of process ``pid`` in MB (taskset execs the server: same pid)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
+    figures = {"ticket_status": status, "ticket_status_paced": paced, "board": board, "issue": issue, "portal": memory}
+    problems = {
+        "balai": server_problems(log_path),
+        "balai worker": server_problems(work / "worker.log"),
+        "kiosk agent": server_problems(work / "agent.log"),
+    }
+    return figures, officials, problems
 
 
 def measure_captive(work, duration):
@@ -346,13 +404,20 @@ def measure_captive(work, duration):
     return {"probe_captured": before, "probe_online": after}, server_problems(log_path)
 
 
-def take_tickets(base, count):
-    """Issue ``count`` tickets spread over the demo services (setup, not measured); returns their ids."""
+def take_tickets(base, count, kiosk_token=None):
+    """Issue ``count`` tickets spread over the demo services (setup, not measured); returns their ids.
+
+    With ``kiosk_token`` they are taken at the kiosk: its agent prints each, and its screen shows
+    each (the ticket page, with its QR code, as the kiosk's browser does).
+    """
     ids = []
     for n in range(count):
-        status, ticket = http("POST", f"{base}/api/v1/tickets", {"service": SERVICES[n % len(SERVICES)]})
+        body = {"service": SERVICES[n % len(SERVICES)]}
+        status, ticket = http("POST", f"{base}/api/v1/tickets", body, token=kiosk_token)
         if status != 201:
             raise RuntimeError(f"setup: POST /api/v1/tickets answered {status}: {ticket}")
+        if kiosk_token and http("GET", f"{base}/kiosk/ticket/{ticket['id']}")[0] != 200:
+            raise RuntimeError(f"setup: the kiosk's page of ticket {ticket['id']} did not answer 200")
         ids.append(ticket["id"])
     return ids
 
@@ -375,6 +440,7 @@ def report(hello, flask_hello, balai, official, problems, duration):
         ("bare waitress hello", hello),
         ("Flask hello on waitress", flask_hello),
         ("GET /api/v1/tickets/{id}", balai["ticket_status"]),
+        (f"  the same, 1 poll/{PACE_MS / 1000:g} s", balai["ticket_status_paced"]),
         ("GET /api/v1/board", balai["board"]),
         ("POST /api/v1/tickets", balai["issue"]),
         ("probe, not accepted (302)", balai["probe_captured"]),
@@ -386,8 +452,11 @@ def report(hello, flask_hello, balai, official, problems, duration):
         f" {'unaccepted':>10}  responses"
     )
     for name, figures in rows:
-        figures["ratio_to_hello"] = figures["rps"] / hello["rps"] if hello["rps"] else None
-        figures["ratio_to_flask_hello"] = figures["rps"] / flask_hello["rps"] if flask_hello["rps"] else None
+        paced = figures is balai["ticket_status_paced"]  # its throughput is the pace, not a capacity
+        figures["ratio_to_hello"] = figures["rps"] / hello["rps"] if hello["rps"] and not paced else None
+        figures["ratio_to_flask_hello"] = (
+            figures["rps"] / flask_hello["rps"] if flask_hello["rps"] and not paced else None
+        )
         ratios = [
             "-" if figures[key] is None else f"{figures[key]:.0%}" for key in ("ratio_to_hello", "ratio_to_flask_hello")
         ]
@@ -397,21 +466,26 @@ def report(hello, flask_hello, balai, official, problems, duration):
             f"{describe(figures)}"
         )
     outcomes = " ".join(f"{key}: {n}" for key, n in sorted(official["outcomes"].items())) or "no calls"
+    before, after = hello["rps_before_and_after"]
+    print(f"bare waitress hello before and after Balai: {before} and {after} req/s (the faster is the 100%)")
     print(f"official at counter 1: {outcomes} (slowest {official['slowest_s']:.2f} s)")
     for name, found in problems.items():
-        print(f"{name} server log: {found['tracebacks']} tracebacks")
+        print(f"{name} log: {found['tracebacks']} tracebacks")
         for message, n in sorted(found["warnings_and_errors"].items()):
             print(f"  {n:>5} x {message}")
 
     status_ratio = balai["ticket_status"]["ratio_to_hello"] or 0.0
     flask_ratio = balai["ticket_status"]["ratio_to_flask_hello"] or 0.0
     tickets = balai["issue"]["tickets_per_s"]
-    p99 = balai["ticket_status"]["p99_ms"]
+    paced = balai["ticket_status_paced"]
+    paced.update(pace_ms=PACE_MS, offered_rps=PHONES * 1000 / PACE_MS)
+    paced["share_of_capacity"] = paced["rps"] / balai["ticket_status"]["rps"] if balai["ticket_status"]["rps"] else None
+    p99 = paced["p99_ms"]
     rss = balai["portal"]["portal_rss_mb"]
     budget = {
         "ticket_status_vs_hello": status_ratio >= STATUS_BUDGET,
         "tickets_per_s": tickets >= ISSUE_BUDGET,
-        "ticket_status_p99": p99 is not None and p99 <= P99_BUDGET_MS,
+        "ticket_status_p99_paced": p99 is not None and p99 <= P99_BUDGET_MS,
         "portal_rss": rss <= RSS_BUDGET_MB,
     }
     print()
@@ -421,14 +495,26 @@ def report(hello, flask_hello, balai, official, problems, duration):
     )
     print(f"tickets issued: {tickets:.0f}/s (budget >= {ISSUE_BUDGET:.0f}/s): {verdict(budget['tickets_per_s'])}")
     print(
-        f"ticket status p99 with {PHONES} phones: {ms(p99)} ms (budget <= {P99_BUDGET_MS:.0f} ms): "
-        f"{verdict(budget['ticket_status_p99'])}"
+        f"ticket status p99 with {PHONES} phones each polling every {PACE_MS / 2000:g}-{PACE_MS * 1.5 / 1000:g} s "
+        f"({paced['offered_rps']:.0f} req/s offered, 5x the ticket page's pace, "
+        f"{paced['share_of_capacity'] or 0:.0%} of the full-speed throughput): {ms(p99)} ms "
+        f"(budget <= {P99_BUDGET_MS:.0f} ms): {verdict(budget['ticket_status_p99_paced'])}"
+    )
+    print(
+        f"ticket status p99 at full speed ({PHONES} connections that never pause: queueing, no budget): "
+        f"{ms(balai['ticket_status']['p99_ms'])} ms"
     )
     print(
         f"portal memory after the load: {rss:.0f} MB (budget <= {RSS_BUDGET_MB:.0f} MB): "
         f"{verdict(budget['portal_rss'])}"
     )
     print(f"portal cold start to its first 200: {balai['portal']['cold_start_s']:.2f} s")
+    memory = balai["portal"]
+    print(f"portal memory when idle, before the load: {memory['portal_idle_rss_mb']:.0f} MB")
+    print(
+        f"memory after the load (no budget): worker {memory['worker_rss_mb']:.0f} MB, kiosk agent "
+        f"{memory['agent_rss_mb']:.0f} MB ({memory['receipts_printed']} of {KIOSK_TICKETS} kiosk receipts printed)"
+    )
     return {
         "duration_s": duration,
         "threads": THREADS,
@@ -470,20 +556,23 @@ def main():
         try:
             print(f"hello baselines: {PHONES} connections, {args.duration} s each ...", flush=True)
             hello, hello_problems = measure_hello(work, args.duration, "wsgi")
+            first_hello_rps = hello["rps"]
             flask_hello, flask_problems = measure_hello(work, args.duration, "flask")
             print(f"Balai: ticket status and board ({PHONES} phones), issuance ({ISSUERS} connections) ...", flush=True)
             balai, official, balai_problems = measure_balai(work, args.duration)
             print(f"Balai: captive probes ({PHONES} phones on the hotspot) ...", flush=True)
             captive, captive_problems = measure_captive(work, args.duration)
             balai.update(captive)
+            # The bare hello again, after Balai: this machine's speed drifts between runs, and the
+            # faster of the two makes the ratio the stricter one.
+            print("hello baseline again, after Balai ...", flush=True)
+            hello_after, _ = measure_hello(work, args.duration, "wsgi")
+            hello = max(hello, hello_after, key=lambda figures: figures["rps"])
+            hello["rps_before_and_after"] = [round(first_hello_rps), round(hello_after["rps"])]
         except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
             sys.exit(f"bench/queue.py could not finish: {exc}")
-    problems = {
-        "hello": hello_problems,
-        "flask hello": flask_problems,
-        "balai": balai_problems,
-        "balai captive": captive_problems,
-    }
+    problems = {"hello": hello_problems, "flask hello": flask_problems, **balai_problems}
+    problems["balai captive"] = captive_problems
     figures = report(hello, flask_hello, balai, official, problems, args.duration)
     save(figures)
     missed = [name for name, met in figures["budget_met"].items() if not met]

@@ -3,22 +3,18 @@
 ``create_app()`` builds its web application: the villages' signed API (``hub/web/api.py``) and the
 staff dashboard (``hub/web/dashboard.py``). It shares the village's look (``static/``, the icons)
 and its catalogues (``portal/translations``), so district staff read Indonesian first too.
+
+Importing the package does not import Flask: a village's worker imports ``hub.protocol`` (so this
+package) to sync, and would carry some 8 MB of web framework it never uses.
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-from flask import Flask
-from flask_wtf.csrf import CSRFProtect
-from werkzeug.middleware.proxy_fix import ProxyFix
-
 from hub import config, protocol
 from hub.db import Store
 from portal import ROOT, secret_key
 from portal.clock import Clock
-
-csrf = CSRFProtect()
 
 
 @dataclass
@@ -38,7 +34,13 @@ def make_hub(settings, clock=None):
 
 def create_app(overrides=None, clock=None):
     """Build the hub's Flask app. ``overrides`` replace BALAI_HUB_* settings (tests); ``clock`` too."""
+    import jinja2  # imported here: see the module's docstring
+    from flask import Flask
+    from flask_wtf.csrf import CSRFProtect
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     settings = config.load(overrides=overrides)
+    csrf = CSRFProtect()
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
     # The hub's own templates first, then the village's (for the shared icons).
     app.jinja_loader = jinja2.ChoiceLoader(

@@ -9,8 +9,6 @@ import threading
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
@@ -49,6 +47,11 @@ class Store:
 
     def migrate(self):
         """Bring the schema up to the newest revision."""
+        # imported here: Alembic is 11 MB a village's portal does not need (it imports this package
+        # for hub.protocol but never migrates the hub)
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["engine"] = self.engine

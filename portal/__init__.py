@@ -1,23 +1,27 @@
-"""Balai: the village hall appliance. ``create_app()`` builds the web application."""
+"""Balai: the village hall appliance. ``create_app()`` builds the web application.
+
+Importing the package imports neither Flask nor SQLAlchemy: the kiosk agent reads ``portal.config``
+and would carry some 30 MB it never uses, so ``make_balai`` and ``create_app`` import them when called.
+"""
+
+from __future__ import annotations
 
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-
-from flask import Flask
-from flask_wtf.csrf import CSRFProtect
+from typing import TYPE_CHECKING
 
 from portal import config
-from portal.clock import Clock
-from portal.db import Database
-from portal.domain.captive import Captive
-from portal.domain.printing import PrintJobs
-from portal.domain.queue import Policy, Queue
-from portal.firewall import backend
+
+if TYPE_CHECKING:
+    from portal.clock import Clock
+    from portal.db import Database
+    from portal.domain.captive import Captive
+    from portal.domain.printing import PrintJobs
+    from portal.domain.queue import Queue
 
 ROOT = Path(__file__).resolve().parent.parent
-csrf = CSRFProtect()
 
 
 @dataclass
@@ -35,6 +39,14 @@ class Balai:
 
 def make_balai(settings, clock=None):
     """Open the database and build the domain objects for ``settings`` (also used by the CLI)."""
+    # imported here: see the module's docstring
+    from portal.clock import Clock
+    from portal.db import Database
+    from portal.domain.captive import Captive
+    from portal.domain.printing import PrintJobs
+    from portal.domain.queue import Policy, Queue
+    from portal.firewall import backend
+
     clock = clock or Clock()
     db = Database(config.database_path(settings))
     policy = Policy(
@@ -63,7 +75,11 @@ def secret_key(data_dir):
 
 def create_app(overrides=None, clock=None):
     """Build the Flask app. ``overrides`` replace BALAI_* settings (tests); ``clock`` too."""
+    from flask import Flask  # imported here: see the module's docstring
+    from flask_wtf.csrf import CSRFProtect
+
     settings = config.load(overrides=overrides)
+    csrf = CSRFProtect()
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
     app.config.update(
         SECRET_KEY=secret_key(settings["BALAI_DATA_DIR"]),

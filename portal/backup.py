@@ -23,9 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-
 from portal import config
 from portal.backup_format import (
     DB_NAME,
@@ -40,7 +37,7 @@ from portal.backup_format import (
     read_backup,
     write_backup,
 )
-from portal.db import Database, alembic_config
+from portal.db import Database, migration_parents, schema_revision
 from portal.health import version
 
 SUFFIX = ".balai-backup"
@@ -104,16 +101,6 @@ def read_passphrase(path, strict=True):
             "(a few words) into it. No backup was made."
         )
     return passphrase
-
-
-def schema_revision(path):
-    """The Alembic revision recorded in the SQLite database at ``path`` (None: no schema)."""
-    with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)) as connection:
-        try:
-            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-        except sqlite3.OperationalError:
-            return None
-    return row[0] if row else None
 
 
 def check_database(path):
@@ -370,14 +357,11 @@ def verify(source, passphrase, staging):
     revision = schema_revision(staging / DB_NAME)
     if revision != manifest.get("schema_revision"):
         raise BackupError(f"{source} is damaged: its database and its manifest disagree on the schema.")
-    if revision is not None:
-        try:
-            ScriptDirectory.from_config(alembic_config(None)).get_revision(revision)
-        except CommandError:
-            raise BackupError(
-                f"{source} comes from a newer Balai ({manifest.get('balai_version')}, schema {revision}) than this "
-                "one knows: upgrade Balai first, then restore. Nothing was changed."
-            ) from None
+    if revision is not None and revision not in migration_parents():
+        raise BackupError(
+            f"{source} comes from a newer Balai ({manifest.get('balai_version')}, schema {revision}) than this "
+            "one knows: upgrade Balai first, then restore. Nothing was changed."
+        )
     return manifest
 
 

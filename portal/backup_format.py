@@ -18,9 +18,6 @@ import zlib
 from io import BytesIO
 from pathlib import PurePosixPath
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 MAGIC = b"BALAIBAK"
 FORMAT = 1
 PLAIN, ENCRYPTED = 0, 1  # the byte after the format: no encryption, or scrypt + AES-256-GCM
@@ -45,6 +42,24 @@ def derive_key(passphrase, salt, cost=SCRYPT):
     return hashlib.scrypt(passphrase.encode(), salt=salt, n=n, r=r, p=p, maxmem=256 * r * n, dklen=32)
 
 
+def aes_gcm(key):
+    """AES-GCM with ``key``."""
+    # imported here: cryptography's Rust core is 7 MB the server does not need until it makes or reads a backup
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)
+
+
+def decrypt(aead, nonce, sealed, associated, failure):
+    """``sealed`` decrypted by ``aead``; BackupError ``failure`` when its tag fails (damage or a wrong key)."""
+    from cryptography.exceptions import InvalidTag  # imported here: see aes_gcm, which made ``aead``
+
+    try:
+        return aead.decrypt(nonce, sealed, associated)
+    except (InvalidTag, ValueError):
+        raise BackupError(failure) from None
+
+
 class Sealer:
     """A write-only file object that encrypts what it is given, chunk by chunk, onto ``out``.
 
@@ -54,7 +69,7 @@ class Sealer:
     """
 
     def __init__(self, out, key, header):
-        self.out, self.aead, self.header = out, AESGCM(key), header
+        self.out, self.aead, self.header = out, aes_gcm(key), header
         self.buffer = bytearray()
         self.index = 0
 
@@ -81,7 +96,7 @@ class Opener:
     """A read-only file object giving back what a Sealer wrote; BackupError on any altered byte."""
 
     def __init__(self, source, key, header):
-        self.source, self.aead, self.header = source, AESGCM(key), header
+        self.source, self.aead, self.header = source, aes_gcm(key), header
         self.pending = bytearray()
         self.index = 0
         self.done = False
@@ -90,10 +105,8 @@ class Opener:
         sealed = self.source.read(CHUNK + TAG)
         final = len(sealed) < CHUNK + TAG  # only the last chunk is short
         nonce = self.index.to_bytes(11, "big") + bytes([final])
-        try:
-            self.pending += self.aead.decrypt(nonce, sealed, self.header)
-        except (InvalidTag, ValueError):
-            raise BackupError("The backup is damaged or was altered (a chunk fails its check).") from None
+        failure = "The backup is damaged or was altered (a chunk fails its check)."
+        self.pending += decrypt(self.aead, nonce, sealed, self.header, failure)
         self.index += 1
         self.done = final
 
@@ -113,7 +126,7 @@ def new_header(passphrase):
     salt = secrets.token_bytes(16)
     prefix = MAGIC + bytes([FORMAT, ENCRYPTED, *SCRYPT]) + salt
     key = derive_key(passphrase, salt)
-    return prefix, AESGCM(key).encrypt(CHECK_NONCE, b"", prefix), key
+    return prefix, aes_gcm(key).encrypt(CHECK_NONCE, b"", prefix), key
 
 
 def open_stream(f, name, passphrase):
@@ -133,10 +146,7 @@ def open_stream(f, name, passphrase):
         raise BackupError(f"{name} is encrypted: give its passphrase with --passphrase-file FILE (or - to type it).")
     prefix = head + rest
     key = derive_key(passphrase, salt, cost)
-    try:
-        AESGCM(key).decrypt(CHECK_NONCE, check, prefix)
-    except InvalidTag:
-        raise BackupError(f"Wrong passphrase for {name}. Nothing was changed.") from None
+    decrypt(aes_gcm(key), CHECK_NONCE, check, prefix, f"Wrong passphrase for {name}. Nothing was changed.")
     return Opener(f, key, prefix)
 
 

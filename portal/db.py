@@ -6,22 +6,31 @@ vote that was acknowledged to a person is on disk before the answer leaves, so a
 roll it back. Transactions that write start with ``BEGIN IMMEDIATE``, taking the write lock up
 front, so two requests allocating ticket numbers queue up instead of deadlocking.
 
-The schema belongs to Alembic (``portal/migrations``); nothing here creates tables.
+The schema belongs to Alembic (``portal/migrations``); nothing here creates tables. Only
+``migrate`` imports Alembic: it costs a process 11 MB (Mako, every SQL dialect), so the server and
+the worker check the schema's revision without it (``schema_revision``, ``schema_head``).
 """
 
+import ast
 import os
+import re
 import sqlite3
 import threading
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session
 
 BUSY_TIMEOUT_MS = 10_000
+# SQLite's page cache per connection (default 2 MB). The portal holds up to 32 pooled connections
+# and one reader per thread: on a database grown over months the default could take 60 MB of the
+# Pi's memory, where the kernel's file cache keeps the pages at hand anyway.
+CACHE_SIZE_PRAGMA = "PRAGMA cache_size=-512"  # KiB
 MIGRATIONS = Path(__file__).parent / "migrations"
+# A migration file's ``revision = '0006'`` and ``down_revision = '0005'`` (perhaps annotated: ``: str``),
+# each on one line (a merge's tuple too; tests/test_startup.py fails on any the server misreads).
+REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
 
 
 def make_engine(path):
@@ -38,6 +47,7 @@ def make_engine(path):
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(CACHE_SIZE_PRAGMA)
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -85,11 +95,14 @@ class Database:
             connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
             connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             connection.execute("PRAGMA query_only=ON")
+            connection.execute(CACHE_SIZE_PRAGMA)
             self._local.connection = connection
         return connection.execute(sql, params).fetchall()
 
     def migrate(self):
         """Bring the schema up to the newest Alembic revision."""
+        from alembic import command  # imported here: 11 MB the server does not need (see above)
+
         command.upgrade(alembic_config(self.engine), "head")
 
     def dispose(self):
@@ -103,7 +116,43 @@ class Database:
 
 def alembic_config(engine):
     """An Alembic config that runs Balai's migrations on ``engine`` (no alembic.ini needed)."""
+    from alembic.config import Config  # imported here: 11 MB the server does not need (see above)
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
+
+
+def schema_revision(path):
+    """The Alembic revision recorded in the SQLite database at ``path`` (None: no schema)."""
+    with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)) as connection:
+        try:
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.OperationalError:
+            return None
+    return row[0] if row else None
+
+
+def migration_parents():
+    """Each migration's revision with the revisions it follows (a tuple: empty for the first).
+
+    Read from the ``revision`` and ``down_revision`` lines of ``portal/migrations/versions``, as
+    Alembic reads them, but without importing Alembic (tests/test_startup.py checks both agree).
+    """
+    parents = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        lines = dict(REVISION_LINE.findall(path.read_text()))
+        down = ast.literal_eval(lines["down_revision"]) or ()
+        parents[ast.literal_eval(lines["revision"])] = (down,) if isinstance(down, str) else tuple(down)
+    return parents
+
+
+def schema_head():
+    """The newest migration's revision: the one no other migration follows."""
+    parents = migration_parents()
+    followed = {parent for before in parents.values() for parent in before}
+    heads = sorted(set(parents) - followed)
+    if len(heads) != 1:
+        raise RuntimeError(f"portal/migrations has {len(heads)} newest revisions ({', '.join(heads)}): merge them")
+    return heads[0]

@@ -16,8 +16,6 @@ import threading
 from io import BytesIO
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 from portal.domain.errors import DomainError
 
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
@@ -68,6 +66,9 @@ def _check_size(data, max_bytes, what):
 
 def _decode_photo(data):
     """The upload as an upright RGB image, or UploadError when it is not a photo we take."""
+    # imported here (and below): Pillow is 2 MB the server does not need until someone uploads a picture
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with Image.open(BytesIO(data)) as probe:
             if probe.format not in PHOTO_FORMATS:
@@ -93,6 +94,8 @@ def store_photo(data, directory, max_bytes):
 
     Also stores a small version (``<hash>-s.jpg``, see ``small``) for lists and the home page.
     """
+    from PIL import Image  # imported here: see _decode_photo
+
     _check_size(data, max_bytes, "photo")
     stem = hashlib.sha256(data).hexdigest()[:32]
     with DECODING:
@@ -129,6 +132,8 @@ def store_pdf(data, directory, max_bytes):
 def logo_png(data, max_bytes):
     """A village logo upload (PNG or JPEG), cleaned like a photo, scaled down and encoded as the
     PNG that receipts print; UploadError ``logo_bad_type`` for anything else."""
+    from PIL import Image, UnidentifiedImageError  # imported here: see _decode_photo
+
     _check_size(data, max_bytes, "photo")
     try:
         with Image.open(BytesIO(data)) as probe:

@@ -20,8 +20,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
-import yaml
-from PIL import Image
 from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
 
@@ -129,21 +127,14 @@ def export(session, media_directory, logo, now):
 
 def write_zip(doc, files):
     """A pack as zip bytes."""
+    import yaml  # imported here: 1 MB the server does not need until an official exports a pack
+
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("content.yaml", yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
         for name, path in files.items():
             archive.write(path, name)
     return out.getvalue()
-
-
-class _NoAliases(yaml.SafeLoader):
-    """YAML without anchors and aliases: a few bytes of aliases can expand to gigabytes."""
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.YAMLError("anchors and aliases (&, *) are not allowed in a content pack")
-        return super().compose_node(parent, index)
 
 
 class Files:
@@ -195,13 +186,30 @@ def read(source, max_file_bytes=100 * MB):
     """(the YAML dict, its Files) from a pack directory, a zip file path or zip bytes."""
     try:
         files = Files(source, max_file_bytes)
-        doc = yaml.load(files.text(), Loader=_NoAliases)  # a SafeLoader: plain data only
-    except (OSError, zipfile.BadZipFile, yaml.YAMLError) as exc:
+        doc = _parse(files.text())
+    except (OSError, zipfile.BadZipFile) as exc:
         raise PackError(str(exc)) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
         files.close()
         raise PackError("not a Balai content pack (format/version)")
     return doc, files
+
+
+def _parse(text):
+    """The YAML ``text`` as plain data (a SafeLoader) without anchors and aliases: a few bytes of
+    aliases can expand to gigabytes. PackError when it is not such YAML."""
+    import yaml  # imported here: 1 MB the server does not need until an official imports a pack
+
+    class NoAliases(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.YAMLError("anchors and aliases (&, *) are not allowed in a content pack")
+            return super().compose_node(parent, index)
+
+    try:
+        return yaml.load(text, Loader=NoAliases)
+    except yaml.YAMLError as exc:
+        raise PackError(str(exc)) from None
 
 
 def _shifted(doc, now):
@@ -335,6 +343,8 @@ def _form_text(kind, f, item):
 
 def _replace_logo_on_commit(session, path, data):
     """Check the logo now (a PNG: it prints on receipts); write it only if the import commits."""
+    from PIL import Image  # imported here: Pillow is 2 MB the server does not need until a pack brings a logo
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format != "PNG":

@@ -41,7 +41,10 @@ SELECT t.id, t.number, t.priority, t.status, t.serial, t.service_id, t.counter_i
   FROM tickets AS t JOIN services AS s ON s.id = t.service_id LEFT JOIN counters AS c ON c.id = t.counter_id
   WHERE t.id = ?
 """
-CACHE_SIZE = 10_000  # cached ticket views and lines (a busy day has a few hundred tickets)
+# Cached ticket views and lines. An entry serves only until the queue changes, so a busy day's few
+# hundred tickets is all it needs to hold; each takes about 2 KB of the portal's memory, and the
+# bound is the memory the cache may take (2 MB; bench/queue.py issues thousands of tickets).
+CACHE_SIZE = 1_000
 
 
 @dataclass(frozen=True)
