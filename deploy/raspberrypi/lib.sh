@@ -292,6 +292,9 @@ rollback() { # REASON
   run rm -f "$DATA/balai.db" "$DATA/balai.db-wal" "$DATA/balai.db-shm"
   run find "$DATA/upgrade-rollback" -maxdepth 1 -name 'balai.db*' -exec cp -a {} "$DATA/" ';'
   make_link "$APP_BASE/current" "$PREVIOUS"
+  # A new portal that crashed on start may have used up systemd's start limit (5 in 10 s):
+  # clear it, or systemd would refuse to start the previous version too.
+  run systemctl reset-failed "${SERVICES[@]}" || true
   live "starting the previous version" systemctl start "${SERVICES[@]}" || true
   if booted && wait_for_portal 60; then note "the previous version answers on $PORTAL_LOCAL"; fi
   die "the upgrade to releases/$RELEASE_ID failed ($1); $PREVIOUS runs again, with the database as it was before"
