@@ -124,6 +124,56 @@ MESSAGES = {
     "complaint_bad_assignee": N_("Choose an official who may answer complaints."),
     "done_complaint_update": N_("The update was added."),
     "done_complaint_assign": N_("The complaint was routed."),
+    # Letter requests and the register of letters.
+    "letter_fields_invalid": N_("Some answers are missing or wrong: see the marked fields."),
+    "bad_answer": N_("This answer is not valid."),
+    "nik_length": N_("The NIK has exactly 16 digits: copy it from your KTP or family card (KK)."),
+    "nik_format": N_("This NIK cannot be right: check the digits on your KTP or family card (KK)."),
+    "date_format": N_("This is not a date: write it as day-month-year, e.g. 17-08-1990."),
+    "address_rt_rw": N_("Write your RT and RW as numbers, e.g. RT 2 and RW 1."),
+    "address_dusun": N_("Write your dusun (or street)."),
+    "bring_papers_required": N_(
+        "Bring your papers (KTP, family card) to the office: photos of papers are taken only at the kiosk "
+        "or the office, never sent from a phone."
+    ),
+    "letter_too_often": N_(
+        "Too many letter requests from this phone: at most %(limit)s per hour. Please try again in %(minutes)s minutes."
+    ),
+    "letter_type_not_found": N_("This letter is not offered. Choose one from the list."),
+    "letter_request_not_found": N_("There is no letter request with this code. Check the code and try again."),
+    "letter_request_closed": N_("This request is no longer open: its letter was issued, or it was rejected."),
+    "letter_request_purged": N_("The details of this request were deleted after the retention period."),
+    "letter_request_not_ready": N_("Only a letter that is ready can be marked as collected."),
+    "letter_type_gone": N_("This request's letter type was deleted: reject the request, or add the type again."),
+    "letter_reason_length": N_("Write a reason of %(minimum)s to %(maximum)s characters."),
+    "letter_bad_status": N_("Unknown letter request status."),
+    "letter_no_signer": N_("Choose who signs the letter (the officials are listed under Content, Officials)."),
+    "letter_number_format": N_(
+        "The number format may use only %(parts)s, and needs {nomor} and {tahun} (numbers restart each year)."
+    ),
+    "letter_number_taken": N_("The number %(number)s is already in the register: check the number format."),
+    "letter_bad_paper": N_("Choose A4 or F4 paper."),
+    "letter_bad_retention": N_("Keep residents' details between %(minimum)s and %(maximum)s days."),
+    "letter_bad_village_code": N_(
+        "The village's code for letters may have at most 30 characters, without / or braces."
+    ),
+    "letter_already_void": N_("This letter is already void."),
+    "letter_text_purged": N_(
+        "This letter's text was deleted with the resident's details after the retention period: it cannot be "
+        "printed again. Its entry in the register stays."
+    ),
+    "letter_not_found": N_("There is no letter with this code in the register."),
+    "letter_template_empty": N_("The letter's text is empty."),
+    "letter_template_too_long": N_("The letter's text may have at most %(maximum)s characters."),
+    "letter_template_unknown": N_("Unknown placeholders: %(names)s. This letter may use %(known)s."),
+    "letter_template_braces": N_("A { or } is not part of a placeholder such as {nama}."),
+    "done_letter_request": N_("The request was saved."),
+    "done_letter_issue": N_("Letter %(number)s was issued. Print it now."),
+    "done_letter_reject": N_("The request was rejected; the resident sees the reason."),
+    "done_letter_collected": N_("The letter was marked as collected."),
+    "done_letter_void": N_("Letter %(number)s is void. It stays in the register."),
+    "done_letter_template": N_("The letter's text was saved."),
+    "done_letter_settings": N_("The letter settings were saved."),
     # Budget.
     "budget_year_not_found": N_("There is no village budget for %(year)s."),
     "budget_year_exists": N_("The budget for %(year)s already exists."),

@@ -79,6 +79,14 @@ class Village(Base):
     profile: Mapped[str] = mapped_column(Text, default="")  # a short text about the village
     photo: Mapped[str] = mapped_column(String(80), default="")  # a stored photo's name (portal.media)
     wifi_name: Mapped[str] = mapped_column(String(32), default="")  # the hotspot's name, shown to residents
+    # Letters (portal.domain.letter_register): the village's part of a letter number ("DS-SKM"),
+    # the number's format, the paper size and how long residents' details are kept.
+    letter_code: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    letter_number_format: Mapped[str] = mapped_column(
+        String(120), default="{kode}/{nomor}/{desa}/{bulan}/{tahun}", server_default="{kode}/{nomor}/{desa}/{bulan}/{tahun}"
+    )
+    letter_paper: Mapped[str] = mapped_column(String(4), default="A4", server_default="A4")  # A4 or F4
+    letter_retention_days: Mapped[int] = mapped_column(Integer, default=365, server_default="365")
 
 
 class QueueState(Base):
@@ -259,7 +267,76 @@ class LetterType(Base):
     service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id", ondelete="SET NULL"), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The letter's text with {placeholders} (portal.domain.letter_templates), and its archive
+    # classification code, the first part of its number (470: population affairs).
+    template: Mapped[str] = mapped_column(Text, default="", server_default="")
+    number_code: Mapped[str] = mapped_column(String(20), default="470", server_default="470")
     service: Mapped[Service | None] = relationship()
+
+
+class LetterRequest(Base):
+    """A resident's request for a letter (permohonan surat), followed by its tracking code.
+
+    ``answers`` holds the resident's personal details (JSON, keyed by the letter type's field
+    names); it is emptied after the village's retention period (``purged_at``), and never synced.
+    """
+
+    __tablename__ = "letter_requests"
+    __table_args__ = (
+        Index("ix_letter_requests_status", "status", "created_at"),
+        Index("ix_letter_requests_client_created", "client", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)  # the unguessable tracking code
+    letter_type_id: Mapped[int | None] = mapped_column(
+        ForeignKey("letter_types.id", ondelete="SET NULL"), nullable=True
+    )
+    type_name: Mapped[str] = mapped_column(String(160))  # as it was asked for: the type may change later
+    answers: Mapped[str] = mapped_column(Text, default="{}")
+    masked_name: Mapped[str] = mapped_column(String(160), default="")
+    bring_papers: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(12), default="received")
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it was rejected, shown to the resident
+    source: Mapped[str] = mapped_column(String(12), default="web")  # web, hotspot, kiosk, official
+    client: Mapped[str] = mapped_column(String(64), default="")  # address, for the rate limit
+    ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    letter_type: Mapped[LetterType | None] = relationship()
+
+
+class IssuedLetter(Base):
+    """One entry of the register of outgoing letters (buku agenda surat keluar): numbered per year
+    without gaps, never renumbered or deleted; a voided letter stays, marked void.
+
+    ``body`` (the letter's text as issued, for reprints) holds personal data and is emptied with its
+    request's answers; the number, date, type and masked name stay.
+    """
+
+    __tablename__ = "letters"
+    __table_args__ = (UniqueConstraint("year", "seq", name="uq_letter_year_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(120), unique=True)
+    verify_code: Mapped[str] = mapped_column(String(16), unique=True)  # the QR's key
+    request_id: Mapped[int] = mapped_column(ForeignKey("letter_requests.id"), index=True)
+    type_code: Mapped[str] = mapped_column(String(40))
+    type_name: Mapped[str] = mapped_column(String(160))
+    masked_name: Mapped[str] = mapped_column(String(160), default="")
+    issued_on: Mapped[date] = mapped_column(ISODate)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_by: Mapped[str] = mapped_column(String(60), default="")  # the official's username
+    signer_name: Mapped[str] = mapped_column(String(120))
+    signer_role: Mapped[str] = mapped_column(String(120))
+    paper: Mapped[str] = mapped_column(String(4), default="A4")
+    body: Mapped[str] = mapped_column(Text, default="[]")  # JSON blocks, see letter_templates.compose
+    prints: Mapped[int] = mapped_column(Integer, default=0)  # PDFs made (the first print and reprints)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    void_reason: Mapped[str] = mapped_column(Text, default="")
+    voided_by: Mapped[str] = mapped_column(String(60), default="")
+    request: Mapped[LetterRequest] = relationship()
 
 
 class BudgetYear(Base):

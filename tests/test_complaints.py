@@ -12,7 +12,7 @@ from werkzeug.test import encode_multipart
 
 from portal import create_app
 from portal.config import media_dir
-from portal.domain import complaints, demo
+from portal.domain import codes, complaints, demo
 from portal.models import AuditEntry, Complaint, ComplaintUpdate, User
 from tests.conftest import HOTSPOT_ADDRESS, csrf_from, login, settings_for
 
@@ -167,12 +167,12 @@ def test_fields_are_checked_and_stripped(client, balai):
 
 
 def test_tracking_codes_are_random_and_typeable(monkeypatch):
-    codes = {complaints.new_code() for _ in range(200)}
-    assert len(codes) == 200
-    assert all(len(c) == 10 and set(c) <= set(complaints.ALPHABET) for c in codes)
-    assert all(CODE_FORMAT.match(complaints.display_code(c)) for c in codes)
+    fresh = {complaints.new_code() for _ in range(200)}
+    assert len(fresh) == 200
+    assert all(len(c) == 10 and set(c) <= set(codes.ALPHABET) for c in fresh)
+    assert all(CODE_FORMAT.match(complaints.display_code(c)) for c in fresh)
     # They come from the secrets module (the OS's random source), nothing seeded or guessable.
-    monkeypatch.setattr(complaints.secrets, "choice", lambda alphabet: alphabet[-1])
+    monkeypatch.setattr(codes.secrets, "choice", lambda alphabet: alphabet[-1])
     assert complaints.new_code() == "Z" * 10
     stored = "PGD7KQ2MX9"  # a stored code may itself start with the prefix's letters
     for typed in ("PGD-PGD7K-Q2MX9", "pgd pgd7k q2mx9", "pgd7kq2mx9", "PGD-7KQ2M-X9", "pgdpgd7kq2mx9"):

@@ -9,14 +9,12 @@ Sending is limited per client address over a rolling hour, counted in the databa
 does not reset it.
 """
 
-import re
 import secrets
-from datetime import timedelta
 
 from sqlalchemy import case, func, select
 
-from portal.domain import audit, outbox
-from portal.domain.errors import DomainError, NotFound, Refused
+from portal.domain import audit, codes, outbox
+from portal.domain.errors import DomainError, NotFound
 from portal.messages import N_
 from portal.models import Complaint, ComplaintUpdate, User
 
@@ -42,46 +40,25 @@ STATUSES = {
     "closed": N_("Closed"),
 }
 
-# 31 characters that cannot be mistaken for each other (no 0/O, 1/I/L): 10 of them are ~49 bits,
-# far too many to guess, and still short enough to type on a phone.
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_LENGTH = 10
 PREFIX = "PGD"  # shown, never stored: it tells a complaint's code from a queue number
-CODE_ATTEMPTS = 5
 
 TEXT_LENGTH = (10, 4000)
 NAME_LENGTH = 120  # the name and the contact
-RATE_WINDOW = timedelta(hours=1)
-
-
-class TooOften(Refused):
-    """This client has sent its complaints for the hour (HTTP 429; ``retry_after`` in seconds)."""
-
-    status = 429
 
 
 def new_code():
-    """A fresh random tracking code (stored form: ``CODE_LENGTH`` characters of ``ALPHABET``)."""
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    """A fresh random tracking code (see portal.domain.codes)."""
+    return codes.new_code()
 
 
 def display_code(code):
     """A stored code as people read and type it: ``PGD-7KQ2M-X9TRA``."""
-    return f"{PREFIX}-{code[:5]}-{code[5:]}"
+    return codes.display(PREFIX, code)
 
 
 def normalise_code(text):
-    """A typed code in its stored form, or None when it cannot be one.
-
-    Case, dashes, spaces and the ``PGD`` prefix are optional. The prefix is only taken off a code
-    one prefix too long, because a stored code may itself begin with those letters.
-    """
-    raw = re.sub(r"[^0-9A-Za-z]", "", text or "").upper()
-    if len(raw) == len(PREFIX) + CODE_LENGTH and raw.startswith(PREFIX):
-        raw = raw[len(PREFIX) :]
-    if len(raw) != CODE_LENGTH or not set(raw) <= set(ALPHABET):
-        return None
-    return raw
+    """A typed code in its stored form, or None when it cannot be one (see codes.normalise)."""
+    return codes.normalise(PREFIX, text)
 
 
 def clean(category, text, name="", contact=""):
@@ -98,18 +75,8 @@ def clean(category, text, name="", contact=""):
 
 
 def check_rate(session, client, now, limit):
-    """Refuse (TooOften) a client that sent ``limit`` complaints within the last hour."""
-    since = now - RATE_WINDOW
-    recent = session.scalars(
-        select(Complaint.created_at)
-        .where(Complaint.client == client, Complaint.created_at > since)
-        .order_by(Complaint.created_at)
-    ).all()
-    if len(recent) >= limit:
-        # The oldest complaints leave the window first; then one more may be sent.
-        frees_at = (recent[len(recent) - limit] if limit > 0 else now) + RATE_WINDOW
-        wait = max(1, int((frees_at - now).total_seconds() + 0.999))
-        raise TooOften("complaint_too_often", limit=limit, retry_after=wait, minutes=(wait + 59) // 60)
+    """Refuse (codes.TooOften) a client that sent ``limit`` complaints within the last hour."""
+    codes.check_rate(session, Complaint, client, now, limit, "complaint_too_often")
 
 
 def submit(session, category, text, name="", contact="", *, now, photo="", client="", limit=None, forward=False):
@@ -124,7 +91,7 @@ def submit(session, category, text, name="", contact="", *, now, photo="", clien
     if limit is not None:
         check_rate(session, client, now, limit)
     complaint = Complaint(
-        code=_unused_code(session),
+        code=codes.unused(session, Complaint.code, new_code),
         photo=photo or "",
         client=client,
         created_at=now,
@@ -140,15 +107,6 @@ def submit(session, category, text, name="", contact="", *, now, photo="", clien
         data["text"] = complaint.text
     outbox.add(session, "complaint.received", data, now)
     return complaint
-
-
-def _unused_code(session):
-    """A new code no complaint has (a collision is astronomically rare, but checked)."""
-    for _ in range(CODE_ATTEMPTS):
-        code = new_code()
-        if session.scalar(select(Complaint.id).where(Complaint.code == code)) is None:
-            return code
-    raise RuntimeError("no unused complaint code: is the random source broken?")
 
 
 def find(session, code):

@@ -304,6 +304,13 @@ KINDS = {
                 FEE,
                 MINUTES,
                 Field("service_id", N_("Queue service"), "service", help=N_("Where residents take a ticket.")),
+                Field(
+                    "number_code",
+                    N_("Classification code"),
+                    required=True,
+                    max_length=20,
+                    help=N_("The first part of the letter's number (kode klasifikasi), e.g. 470."),
+                ),
                 Field("active", N_("Offered"), "bool"),
                 POSITION,
             ),

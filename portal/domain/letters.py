@@ -15,6 +15,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.domain import letter_templates
 from portal.domain.errors import DomainError
 from portal.models import LetterType
 
@@ -50,6 +51,7 @@ def parse_fields(text):
             or not isinstance(item.get("name"), str)
             or not re.fullmatch(r"[a-z_][a-z0-9_]{0,39}", item["name"])
             or item["name"] in names
+            or item["name"] in letter_templates.SYSTEM  # a template could not tell them apart
             or not isinstance(item.get("label"), str)
             or item.get("kind") not in FIELD_KINDS
             or not isinstance(item.get("required", False), bool)

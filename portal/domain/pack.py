@@ -24,7 +24,7 @@ from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import media
-from portal.domain import audit, budget, content, letters
+from portal.domain import audit, budget, content, letter_templates, letters
 from portal.domain.errors import DomainError
 from portal.domain.village import bump_version
 from portal.models import BudgetLine, BudgetYear, Counter, LetterType, Service, Village
@@ -46,7 +46,17 @@ SECTIONS = {
     "contacts": "contact",
 }
 BUDGET_LINE_FIELDS = ("kind", "category", "name", "budget", "realised")
-LETTER_FIELDS = ("code", "name", "description", "requirements", "fee", "typical_minutes", "active")
+LETTER_FIELDS = (
+    "code",
+    "name",
+    "description",
+    "requirements",
+    "fee",
+    "typical_minutes",
+    "active",
+    "number_code",
+    "template",
+)
 MB = 1024 * 1024
 
 
@@ -286,9 +296,7 @@ def _load(session, doc, files, media_directory, logo, now, shift_dates, photo_mb
     tz = (village or {}).get("timezone") or "Asia/Jakarta"
     services = _load_services(session, doc.get("services", []))
     _load_counters(session, doc.get("counters", []), services)
-    session.execute(delete(LetterType))
-    for position, item in enumerate(doc.get("letter_types", [])):
-        _load_letter(session, item, position, services)
+    _load_letters(session, doc.get("letter_types", []), services)
     summary.update(services=len(services), letter_types=len(doc.get("letter_types", [])))
     for key, kind_name in SECTIONS.items():
         kind = content.KINDS[kind_name]
@@ -416,19 +424,35 @@ def _load_counters(session, items, services):
         session.add(row)
 
 
-def _load_letter(session, item, position, services):
-    fields = item.get("fields") or letters.COMMON_FIELDS
-    letters.parse_fields(json.dumps(fields))
-    if letters.check_code({"code": str(item.get("code", ""))}) or not item.get("name"):
-        raise PackError(f"letter_types #{position + 1}: a code and a name are required")
-    session.add(
-        LetterType(
-            **{f: item[f] for f in LETTER_FIELDS if f in item},
-            fields=json.dumps(fields, ensure_ascii=False),
-            service=services.get(item.get("service") or ""),
-            position=position,
-        )
-    )
+def _load_letters(session, items, services):
+    """Letter types matched by code: a type the pack keeps stays the same row, so letter requests
+    made for it keep their type; one the pack lacks is removed (its requests keep its name)."""
+    existing = {row.code: row for row in session.scalars(select(LetterType))}
+    kept = set()
+    for position, item in enumerate(items):
+        fields = item.get("fields") or letters.COMMON_FIELDS
+        letters.parse_fields(json.dumps(fields))
+        code = str(item.get("code", ""))
+        if letters.check_code({"code": code}) or not item.get("name") or code in kept:
+            raise PackError(f"letter_types #{position + 1}: a code (once) and a name are required")
+        if item.get("template"):
+            try:
+                letter_templates.check(item["template"], fields)
+            except DomainError as exc:
+                raise PackError(f"letter_types {code}: the template is not valid ({exc.code})") from None
+        row = existing.get(code) or LetterType()
+        for f in LETTER_FIELDS:
+            if f in item:
+                setattr(row, f, item[f])
+        row.fields = json.dumps(fields, ensure_ascii=False)
+        row.service = services.get(item.get("service") or "")
+        row.position = position
+        session.add(row)
+        kept.add(code)
+    for code, row in existing.items():
+        if code not in kept:
+            session.delete(row)
+    session.flush()
 
 
 def _load_budget_year(session, item):

@@ -10,7 +10,7 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal import media
-from portal.domain import complaints
+from portal.domain import codes, complaints
 from portal.domain.errors import DomainError, NotFound
 from portal.web.auth import balai
 from portal.web.errors import message, respond
@@ -76,12 +76,12 @@ def status_url(code):
 
 def with_retry_after(response, exc):
     """Tell a client refused by the rate limit when it may send again."""
-    if isinstance(exc, complaints.TooOften):
+    if isinstance(exc, codes.TooOften):
         response.headers["Retry-After"] = str(exc.details["retry_after"])
     return response
 
 
-@bp.app_errorhandler(complaints.TooOften)
+@bp.app_errorhandler(codes.TooOften)
 def too_often(exc):
     """429 with Retry-After (the API; the form shows its own page)."""
     return with_retry_after(make_response(respond(exc.code, exc.status, exc.details)), exc)
