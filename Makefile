@@ -51,6 +51,7 @@ bench: $(STAMP) $(MO)
 screenshots: $(STAMP) $(MO)
 	bash tests/setup-system.sh
 	$(PY) -m pytest -m e2e -q
+	$(PY) -m pytest -q tests/test_letter_pdf.py  # draws the letters as pictures (letter-a4.png)
 	mkdir -p docs/screenshots
 	cp var/screenshots/phone-home.png var/screenshots/phone-queue.png var/screenshots/phone-ticket-called.png \
 	   var/screenshots/console-counter.png var/screenshots/console-index.png var/screenshots/board.png \
@@ -58,6 +59,8 @@ screenshots: $(STAMP) $(MO)
 	   var/screenshots/kiosk-service-1280x800.png var/screenshots/kiosk-printer-out-1024x600.png \
 	   var/screenshots/phone-wifi.png var/screenshots/phone-wifi-connected.png var/screenshots/console-hotspot.png \
 	   var/screenshots/phone-budget.png var/screenshots/phone-services.png var/screenshots/phone-complaint.png \
+	   var/screenshots/phone-letter-form.png var/screenshots/phone-letter-ready.png var/screenshots/console-letter-request.png \
+	   var/screenshots/letter-a4.png \
 	   var/screenshots/phone-complaint-sent.png var/screenshots/phone-poll.png var/screenshots/console-content.png \
 	   var/screenshots/console-announcement-edit.png var/screenshots/console-budget.png \
 	   var/screenshots/console-complaint.png var/screenshots/hub-overview.png var/screenshots/hub-village.png \

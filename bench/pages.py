@@ -38,6 +38,8 @@ PAGES = [
     "/documents",
     "/budget",
     "/complaints",
+    "/letters",
+    "/letters/new/kelahiran",
     "/polls",
     "/profile",
     "/officials",

@@ -1,8 +1,9 @@
 """The district hub: villages sync with it; district staff read it and send notices through it.
 
-``create_app()`` builds its web application: the villages' signed API (``hub/web/api.py``) and the
-staff dashboard (``hub/web/dashboard.py``). It shares the village's look (``static/``, the icons)
-and its catalogues (``portal/translations``), so district staff read Indonesian first too.
+``create_app()`` builds its web application: the villages' signed API (``hub/web/api.py``), the
+staff dashboard (``hub/web/dashboard.py``) and the public page that checks a village's letter
+(``hub/web/verify.py``). It shares the village's look (``static/``, the icons) and its catalogues
+(``portal/translations``), so district staff read Indonesian first too.
 
 Importing the package does not import Flask: a village's worker imports ``hub.protocol`` (so this
 package) to sync, and would carry some 8 MB of web framework it never uses.
@@ -62,7 +63,7 @@ def create_app(overrides=None, clock=None):
     app.json.sort_keys = False
     app.extensions["hub"] = make_hub(settings, clock)
 
-    from hub.web import api, dashboard
+    from hub.web import api, dashboard, verify
     from portal.web import errors, i18n, security
 
     i18n.init_app(app)
@@ -73,6 +74,7 @@ def create_app(overrides=None, clock=None):
     csrf.exempt(api.bp)  # villages sign their requests; no cookies
     app.register_blueprint(dashboard.bp)
     dashboard.init_app(app)
+    app.register_blueprint(verify.bp)  # public: a letter's QR code opens it, no sign-in
     if settings["BALAI_HUB_PROXIES"]:
         # Behind nginx or Caddy: the client's address and https come from their headers (only
         # those: a host or prefix header from the internet must not change what the hub signs).

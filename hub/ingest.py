@@ -14,8 +14,8 @@ from datetime import date
 import sqlalchemy
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hub.models import Complaint, DailyReport, Day, PollResult, Printer
-from portal.domain import complaints
+from hub.models import Complaint, DailyReport, Day, Letter, PollResult, Printer
+from portal.domain import codes, complaints, letter_register
 from portal.health import THROTTLED_BITS
 from portal.models import from_utc_text, utc_text
 
@@ -43,6 +43,9 @@ COMPLAINT_STATUSES = tuple(complaints.STATUSES)
 POWER_FLAGS = tuple(THROTTLED_BITS)
 MAX_INT = 2**31 - 1  # an INTEGER column on PostgreSQL
 MAX_DURATION_S = 7 * 24 * 3600  # a wait or a service longer than a week is a wrong clock, not a figure
+VERIFY_CODE = re.compile(f"[{codes.ALPHABET}]{{{letter_register.VERIFY_LENGTH}}}")
+# The longest text of each letter field (the village's own columns: portal.models.IssuedLetter).
+LETTER_TEXT = {"number": 120, "type": 160, "name": 160}
 
 
 class BadBatch(ValueError):
@@ -134,8 +137,8 @@ def apply_figures(session, village_id, events):
     """Move the figures for events seen for the first time, in the order the village wrote them.
 
     The village pushes its outbox in order and moves on only when a batch is acknowledged, so the
-    last event to arrive about a complaint or a printer is the latest: no timestamps are compared
-    (a Pi's clock may jump back). An event whose data does not make sense is kept but not summed,
+    last event to arrive about a complaint, a printer or a letter is the latest: no timestamps are
+    compared (a Pi's clock may jump back). An event whose data does not make sense is kept but not summed,
     like a kind this hub does not know (a newer village may report more): it must never block the
     village's outbox.
     """
@@ -166,6 +169,16 @@ def apply_figures(session, village_id, events):
         elif kind == "stats.daily" and day_of(data) is not None:
             values = {"data": json.dumps(data), "at": at}
             upsert(session, DailyReport, {"village_id": village_id, "day": day_of(data)}, values)
+        elif kind == "letter.issued" and (letter := issued_letter(data)):
+            # A code another village already holds is left alone: one village cannot overwrite
+            # (or void) another's letter.
+            code, values = letter
+            mine = Letter.village_id == village_id
+            upsert(session, Letter, {"code": code}, values, {"village_id": village_id}, where=mine)
+        elif kind == "letter.voided" and (voided := voided_letter(data)):
+            code, voided_on = voided
+            mine = sqlalchemy.and_(Letter.code == code, Letter.village_id == village_id)
+            session.execute(sqlalchemy.update(Letter).where(mine).values(voided_on=voided_on))
     statement = insert_for(session)(Day)
     for day in sorted(days):
         inserted = statement.values(village_id=village_id, day=day, **days[day])
@@ -219,11 +232,43 @@ def clean_health(health):
     }
 
 
-def upsert(session, model, key, values, on_insert=None):
-    """Insert ``model``'s row at ``key`` (with ``values`` and ``on_insert``) or update its ``values``;
-    one statement, so two requests racing on PostgreSQL cannot both insert."""
+def issued_letter(data):
+    """A ``letter.issued`` event's ``(code, values for the letters table)``, or None when any value
+    is missing, of the wrong type or too long: the masked name, never more, is all it may carry."""
+    texts = {name: data.get(name) for name in LETTER_TEXT}
+    if not all(isinstance(value, str) and len(value) <= LETTER_TEXT[name] for name, value in texts.items()):
+        return None
+    code, issued_on, voided = data.get("letter"), iso_date(data.get("issued_on")), data.get("voided_on")
+    voided_on = None if voided is None else iso_date(voided)
+    if not verify_code(code) or not texts["number"] or issued_on is None or (voided is not None and not voided_on):
+        return None
+    values = {
+        "number": texts["number"],
+        "type_name": texts["type"],
+        "issued_on": issued_on,
+        "masked_name": texts["name"],
+        "voided_on": voided_on,
+    }
+    return code, values
+
+
+def voided_letter(data):
+    """A ``letter.voided`` event's ``(code, day)``, or None when either is not what it should be."""
+    code, voided_on = data.get("letter"), iso_date(data.get("voided_on"))
+    return (code, voided_on) if verify_code(code) and voided_on is not None else None
+
+
+def verify_code(value):
+    """Whether ``value`` has the shape of a letter's verification code."""
+    return isinstance(value, str) and VERIFY_CODE.fullmatch(value) is not None
+
+
+def upsert(session, model, key, values, on_insert=None, where=None):
+    """Insert ``model``'s row at ``key`` (with ``values`` and ``on_insert``) or update its ``values``
+    (only where ``where`` holds, when given); one statement, so two requests racing on PostgreSQL
+    cannot both insert."""
     statement = insert_for(session)(model).values(**key, **values, **(on_insert or {}))
-    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))
+    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values, where=where))
 
 
 def text(data, name, limit):
@@ -239,7 +284,14 @@ def whole(value, low=-MAX_INT, high=MAX_INT):
 
 def day_of(data):
     """The business day an event names (``data["day"]``, ISO), or None."""
+    return iso_date(data.get("day"))
+
+
+def iso_date(value):
+    """``value`` as a date if it is one written ``YYYY-MM-DD``, else None."""
+    if not isinstance(value, str) or len(value) != 10:
+        return None
     try:
-        return date.fromisoformat(data["day"])
-    except (KeyError, TypeError, ValueError):
+        return date.fromisoformat(value)
+    except ValueError:
         return None

@@ -110,6 +110,20 @@ class PollResult(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Letter(Base):
+    """A letter a village issued, as its QR code's page on the hub shows it: number, date, type and
+    the masked name (never the NIK or the answers), and the day it was voided, if it was."""
+
+    __tablename__ = "letters"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)  # the QR's verification code
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(120))
+    type_name: Mapped[str] = mapped_column(String(160))
+    issued_on: Mapped[date] = mapped_column(ISODate)
+    masked_name: Mapped[str] = mapped_column(String(160), default="")
+    voided_on: Mapped[date | None] = mapped_column(ISODate, nullable=True)
+
+
 class Notice(Base):
     """An announcement (shown to residents) or a message (to the officials) from the district.
 

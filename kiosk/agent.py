@@ -13,6 +13,7 @@ pause (BACKOFF_S); while the portal is unreachable, the agent keeps trying the s
 never dropped by the agent: only the portal ends it.
 """
 
+import dataclasses
 import io
 import logging
 import time
@@ -28,6 +29,7 @@ HEARTBEAT_S = 5
 LOGO_DOTS = {58: 160, 80: 200}  # the logo's largest side on the paper, in dots (203 dpi)
 BACKOFF_S = (1, 2, 4, 8, 15)  # pauses between attempts while the printer or portal is away
 log = logging.getLogger("balai.kiosk")
+RECEIPT_FIELDS = {field.name for field in dataclasses.fields(Receipt)} - {"logo"}
 
 
 class Stopped(BaseException):
@@ -52,7 +54,8 @@ def render(receipt, target, logo=None):
     """The ESC/POS bytes of a receipt (a job's ``receipt`` dict) for ``target``'s printer, with
     ``logo`` (a PIL image) on top."""
     dummy = Dummy(profile=target.profile) if target.profile else Dummy()
-    fields = {key: value for key, value in receipt.items() if key != "logo_url"}
+    # Only what this agent knows how to print: a newer portal's additions never stop an older agent.
+    fields = {key: value for key, value in receipt.items() if key in RECEIPT_FIELDS}
     fields |= {"lines": tuple(receipt.get("lines", ())), "logo": logo}
     print_receipt(dummy, Receipt(**fields), width=target.width, native_qr=target.native_qr)
     return dummy.output

@@ -24,6 +24,12 @@ class Receipt:
     lines: tuple[str, ...] = ()  # e.g. people ahead and the estimated wait
     footer: str = ""
     logo: object = None  # the village's logo as a PIL image, printed on top when there is one
+    # A ticket taken for a letter request: its tracking code, under its label, and a QR code of the
+    # request's status page, with a line saying what it is for. None of it without a letter.
+    letter_label: str = ""
+    letter_code: str = ""
+    letter_url: str = ""
+    letter_footer: str = ""
 
 
 def plain(text):
@@ -34,7 +40,8 @@ def plain(text):
 
 def print_receipt(printer, receipt, width=58, native_qr=False):
     """Draw ``receipt`` on an escpos printer: the number in the largest size, a QR code of the
-    ticket's page (an image by default: cheap 58 mm printers have no native QR), then cut."""
+    ticket's page (an image by default: cheap 58 mm printers have no native QR), the letter
+    request's code and QR code when the ticket was taken for one, then cut."""
     columns = COLUMNS[width]
     know_paper_width(printer, width)
     if receipt.logo is not None:
@@ -50,11 +57,35 @@ def print_receipt(printer, receipt, width=58, native_qr=False):
     for text in receipt.lines:
         for line in wrap(plain(text), columns):
             printer.textln(line)
-    printer.qr(receipt.status_url, native=native_qr, size=6 if width == 58 else 8, center=not native_qr)
+    qr(printer, receipt.status_url, width, native_qr)
     printer.set(align="center", normal_textsize=True)
     for line in wrap(plain(receipt.footer), columns):
         printer.textln(line)
+    if receipt.letter_code:
+        print_letter(printer, receipt, width, native_qr)
     printer.cut()
+
+
+def print_letter(printer, receipt, width, native_qr):
+    """The letter request's part of a receipt, below a dashed line: the label, the tracking code in
+    double size (15 characters: they fit 58 mm paper), the status page's QR code, its note."""
+    columns = COLUMNS[width]
+    printer.set(align="center", normal_textsize=True)
+    printer.textln("-" * columns)
+    for line in wrap(plain(receipt.letter_label), columns):
+        printer.textln(line)
+    printer.set(align="center", bold=True, custom_size=True, width=2, height=2)
+    printer.textln(plain(receipt.letter_code))
+    if receipt.letter_url:
+        qr(printer, receipt.letter_url, width, native_qr)
+    printer.set(align="center", normal_textsize=True)
+    for line in wrap(plain(receipt.letter_footer), columns):
+        printer.textln(line)
+
+
+def qr(printer, url, width, native_qr):
+    """A QR code of ``url``, sized for the paper."""
+    printer.qr(url, native=native_qr, size=6 if width == 58 else 8, center=not native_qr)
 
 
 def know_paper_width(printer, width):

@@ -114,6 +114,9 @@ def create_app(overrides=None, clock=None):
         i18n,
         info,
         kiosk,
+        letter_verify,
+        letters,
+        letters_admin,
         polls,
         printers_admin,
         public,
@@ -161,7 +164,11 @@ def create_app(overrides=None, clock=None):
     app.register_blueprint(budget_admin.bp)
     app.register_blueprint(complaints.bp)
     csrf.exempt(complaints.bp)  # residents' forms, see public.same_origin
+    app.register_blueprint(letters.bp)
+    csrf.exempt(letters.bp)  # residents' letter requests, see public.same_origin
     app.register_blueprint(complaints_admin.bp)
+    app.register_blueprint(letters_admin.bp)
+    app.register_blueprint(letter_verify.bp)  # read-only: the page a letter's QR code opens
     app.register_blueprint(votes.bp)
     csrf.exempt(votes.bp)  # residents' votes: no cookies assumed, see public.same_origin
     app.register_blueprint(votes_admin.bp)

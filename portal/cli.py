@@ -1,4 +1,5 @@
-"""The command line: ``python -m portal serve|worker|migrate|demo|voices|user|token|kiosk|content|backup|restore``.
+"""The command line: ``python -m portal COMMAND``: serve, worker, purge, migrate, demo, voices, user,
+token, kiosk, content, backup, restore.
 
 Commands print plain sentences and exit non-zero with a clear message when something is wrong, so
 a technician at the Pi's console knows what to do next.
@@ -26,7 +27,7 @@ from portal.domain import village as village_domain
 from portal.domain.errors import Conflict, DomainError
 from portal.domain.speech import counter_words
 from portal.domain.village import get_village
-from portal.housekeeping import hotspot_round, run_once
+from portal.housekeeping import hotspot_round, purge_letter_requests, run_once
 from portal.models import Counter
 from portal.sync import sync_round
 
@@ -202,6 +203,19 @@ def worker(once):
         if once:
             return
         time.sleep(interval)
+
+
+@main.command()
+def purge():
+    """Delete now the residents' details in letter requests past the village's retention period
+    (the worker does it every round); the register keeps each letter's number, date, type and
+    masked name."""
+    balai = load_balai()
+    if not schema_is_current(balai.db):
+        raise click.ClickException("The database is not up to date. Run: python -m portal migrate")
+    with balai.db.write() as session:
+        count = purge_letter_requests(session, balai.clock.now())
+    click.echo(f"Personal data deleted (past the retention period) from letter requests: {count}.")
 
 
 @main.group()

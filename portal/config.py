@@ -203,6 +203,13 @@ SETTINGS = [
         "int",
     ),
     Setting(
+        "BALAI_LETTER_REQUESTS_PER_HOUR",
+        "5",
+        "How many letter requests one phone (one address) may send per hour; more get a polite refusal "
+        "(the kiosk is not limited).",
+        "int",
+    ),
+    Setting(
         "BALAI_UPSTREAM_URL",
         "",
         "The district hub's address, e.g. https://hub.kabupaten.go.id (empty: no sync; events wait in the outbox).",

@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 from portal import uplink
-from portal.domain import announcements
-from portal.domain.village import bump_version, business_day
+from portal.domain import announcements, audit, letter_requests
+from portal.domain.village import bump_version, business_day, get_village
 from portal.firewall import FirewallError
 
 
@@ -17,6 +17,7 @@ def run_once(db, clock, interval=60):
     The board and the kiosk refetch only when the queue version changes, so a scheduled
     announcement bumps it in the rounds after its time (``interval``: seconds between rounds; the
     window is two rounds long, so a late round misses nothing and a second bump is harmless).
+    Residents' details in letter requests past the village's retention are deleted.
     Returns what was done, for the log.
     """
     now = clock.now()
@@ -25,14 +26,30 @@ def run_once(db, clock, interval=60):
         due = announcements.came_due(session, now - timedelta(seconds=2 * interval), now)
         if due:
             bump_version(session)
+        purged = purge_letter_requests(session, now)
     with db.engine.connect() as connection:
         busy, wal_pages, _moved = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
     return {
         "business_day": day.isoformat(),
         "announcements_due": due,
+        "letter_requests_purged": purged,
         "checkpoint_busy": bool(busy),
         "wal_pages": wal_pages,
     }
+
+
+def purge_letter_requests(session, now):
+    """Delete the personal details of letter requests untouched for longer than the village keeps
+    them (``Village.letter_retention_days``), audited as the system's work when there were any.
+    Every round: one query on an index (``ix_letter_requests_purge``) when nothing is due.
+    Returns how many requests were purged."""
+    village = get_village(session)
+    if village is None:  # before the first-run setup: no village, no requests
+        return 0
+    count = letter_requests.purge(session, now, village.letter_retention_days)
+    if count:
+        audit.record(session, audit.SYSTEM, "letter_request.purge", "", {"requests": count}, now)
+    return count
 
 
 def hotspot_round(captive, settings):

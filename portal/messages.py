@@ -409,6 +409,14 @@ AUDIT_ACTIONS = {
     "budget.import": N_("Imported budget lines from a file"),
     "complaint.update": N_("Updated or answered a complaint"),
     "complaint.assign": N_("Routed a complaint"),
+    "letter_request.update": N_("Changed a letter request (its answers or status)"),
+    "letter.issue": N_("Issued a letter (numbered in the register)"),
+    "letter.print": N_("Printed a letter"),
+    "letter.reprint": N_("Printed a letter again"),
+    "letter.void": N_("Voided a letter (it stays in the register)"),
+    "letters.settings": N_("Changed the letter settings (number format, paper, retention)"),
+    "letter_type.template": N_("Changed the text of a letter type"),
+    "letter_request.purge": N_("Deleted residents' details from letter requests past the retention period"),
     "poll.create": N_("Created a poll"),
     "poll.update": N_("Changed a poll"),
     "poll.open": N_("Opened a poll for votes"),
@@ -456,6 +464,12 @@ AUDIT_FIELDS = {
     "logo": N_("logo (a fingerprint of the picture)"),
     "opens_at": N_("opens at"),  # service.update
     "closes_at": N_("closes at"),
+    "number": N_("letter number"),  # letter.issue, letter.print, letter.void
+    "request": N_("letter request"),
+    "print": N_("print number (1: the first)"),
+    "fields": N_("answers changed"),  # letter_request.update: the fields' names, never their values
+    "length": N_("length of the text (characters)"),  # letter_type.template
+    "requests": N_("letter requests"),  # letter_request.purge: how many
     "daily_cap": N_("daily ticket limit (0: none)"),
 }
 

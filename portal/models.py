@@ -83,7 +83,9 @@ class Village(Base):
     # the number's format, the paper size and how long residents' details are kept.
     letter_code: Mapped[str] = mapped_column(String(30), default="", server_default="")
     letter_number_format: Mapped[str] = mapped_column(
-        String(120), default="{kode}/{nomor}/{desa}/{bulan}/{tahun}", server_default="{kode}/{nomor}/{desa}/{bulan}/{tahun}"
+        String(120),
+        default="{kode}/{nomor}/{desa}/{bulan}/{tahun}",
+        server_default="{kode}/{nomor}/{desa}/{bulan}/{tahun}",
     )
     letter_paper: Mapped[str] = mapped_column(String(4), default="A4", server_default="A4")  # A4 or F4
     letter_retention_days: Mapped[int] = mapped_column(Integer, default=365, server_default="365")
@@ -285,6 +287,7 @@ class LetterRequest(Base):
     __table_args__ = (
         Index("ix_letter_requests_status", "status", "created_at"),
         Index("ix_letter_requests_client_created", "client", "created_at"),
+        Index("ix_letter_requests_purge", "purged_at", "updated_at"),  # the worker's retention query
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)  # the unguessable tracking code

@@ -115,6 +115,17 @@ class Report:
         print(*self.failures, *(f"(allowed) {note}" for note in self.notes), sep="\n")
 
 
+def fill_letter(page):
+    """Answer the common letter questions (name, NIK, address, purpose) and tick the papers box."""
+    page.fill("input[name=nama]", "Siti Aminah")
+    page.fill("input[name=nik]", "3203015708900001")
+    page.fill("input[name=alamat__rt]", "2")
+    page.fill("input[name=alamat__rw]", "1")
+    page.fill("input[name=alamat__dusun]", "Dusun I")
+    page.fill("textarea[name=keperluan]", "Melamar pekerjaan")
+    page.check("input[name=bring_papers]")
+
+
 def test_phone_pages(browser, server, queue, axe):  # noqa: F811 (the imported fixture)
     """Every public page on a 360×640 touch phone: no critical, serious or moderate axe finding, every tap
     target at least 48×48 CSS px."""
@@ -122,7 +133,13 @@ def test_phone_pages(browser, server, queue, axe):  # noqa: F811 (the imported f
     report = Report("Phone pages (360×640, touch)", PHONE_TARGET)
     context = browser.new_context(bypass_csp=True, **PHONE)
     page = context.new_page()
-    pages = [*public_pages(), f"/ticket/{ticket['id']}", "/wifi", "/complaints/track?code=PGD-0000"]
+    pages = [
+        *public_pages(),
+        f"/ticket/{ticket['id']}",
+        "/wifi",
+        "/complaints/track?code=PGD-0000",
+        "/letters/track?code=0",
+    ]
     for path in pages:
         page.goto(server + path)
         report.check(page, path, axe)
@@ -135,6 +152,11 @@ def test_phone_pages(browser, server, queue, axe):  # noqa: F811 (the imported f
     page.click("form[enctype] button[type=submit]")
     page.wait_for_url("**/complaints/PGD-*")
     report.check(page, "/complaints/<code>", axe)
+    page.goto(server + "/letters/new/pengantar")
+    fill_letter(page)
+    page.click("form.letter-form button[type=submit]")
+    page.wait_for_url("**/letters/status/SRT-*")
+    report.check(page, "/letters/status/<code>", axe)
     context.close()
     report.print()
     assert report.failures == []
@@ -157,6 +179,15 @@ def test_kiosk_and_board(browser, server, kiosk, axe):  # noqa: F811 (the import
     page.tap("button:has-text('Ambil nomor A')")
     page.wait_for_url("**/kiosk/ticket/*")
     report.check(page, "/kiosk/ticket/<id>", axe)
+    page.goto(server + "/kiosk/letters")
+    report.check(page, "/kiosk/letters", axe)
+    page.tap("a[href='/kiosk/letters/domisili']")
+    page.wait_for_url("**/kiosk/letters/domisili")
+    report.check(page, "/kiosk/letters/domisili", axe)
+    fill_letter(page)
+    page.tap("form.kiosk-form button[type=submit]")
+    page.wait_for_url("**/kiosk/ticket/*")
+    report.check(page, "/kiosk/ticket/<id> (with a letter)", axe)
     page.goto(server + "/kiosk/info")
     report.check(page, "/kiosk/info", axe)
     context.close()

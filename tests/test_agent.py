@@ -10,15 +10,19 @@ import threading
 import pytest
 import serial
 import zxingcpp
+from sqlalchemy import select
 
 from kiosk.agent import Agent
 from kiosk.journal import Journal, JournalBusy
 from kiosk.portal_client import PortalClient
 from kiosk.printers import TimedFile, TimedSerial, open_printer
 from portal.cli import DEMO_LOGO
+from portal.domain import letter_requests
+from portal.models import LetterType
 from tests.conftest import bearer, login
 from tests.fake_printer import NEAR_END, OK, PAPER_OUT, FakePrinter
 from tests.processes import start_agent, stop, wait_for
+from tests.test_letter_domain import ANSWERS as LETTER_ANSWERS
 
 
 @pytest.fixture
@@ -120,6 +124,34 @@ def test_the_journal_decides_after_a_crash(server, client, kiosk, printer, tmp_p
     balai.printing.reprint(second["ticket"])
     agent.step()
     assert printer.numbers() == ["C-001"]
+    journal.close()
+
+
+def test_a_letter_ticket_prints_its_request_code_and_status_page(server, client, kiosk, printer, tmp_path, balai):
+    """A ticket taken with a letter request carries the request's code and a second QR code, of its
+    status page; the ticket before it, taken without one, prints as ever."""
+    kiosk_id, token, _ = kiosk
+    ordinary = client.post("/api/v1/tickets", json={"service": "surat"}, headers=bearer(token)).get_json()
+    with balai.db.write() as session:
+        domisili = session.scalar(select(LetterType).where(LetterType.code == "domisili"))
+        request = letter_requests.submit(session, domisili, LETTER_ANSWERS, now=balai.clock.now(), source="kiosk")
+        request_id, code = request.id, letter_requests.display_code(request.code)
+    # Linked in the ticket's own transaction: the agent can never see the job before the link.
+    letter = balai.queue.issue("surat", source="kiosk", print_on=kiosk_id, letter_request=request_id)
+    journal = journal_for(tmp_path, server)
+    agent = Agent(PortalClient(server, token), open_printer(f"tcp://127.0.0.1:{printer.address[1]}"), journal)
+    assert agent.step() is False
+    wait_for(lambda: printer.paper().cuts == 2, what="both receipts")
+    paper = printer.paper()
+    assert printer.numbers() == ["A-001", "A-002"]
+    assert [hit.text for image in paper.images for hit in zxingcpp.read_barcodes(image)] == [
+        f"{server}/ticket/{ordinary['id']}",
+        f"{server}/ticket/{letter['id']}",
+        f"{server}/letters/status/{code}",
+    ]
+    text = paper.text
+    assert text.count(code) == 1 and text.index(code) > text.index("A-002")
+    assert client.get(f"/letters/status/{code}").status_code == 200
     journal.close()
 
 

@@ -26,6 +26,7 @@ from portal.domain import demo
 from portal.sync import sync_round
 from tests.conftest import bearer, need, serving, settings_for
 from tests.processes import start_agent, stop
+from tests.test_accessibility import fill_letter
 
 pytestmark = pytest.mark.e2e
 
@@ -474,3 +475,60 @@ def test_admin_tours_the_console(browser, server, queue, clock):
         shot(page, "console-clock", full_page=False)
     finally:
         desk.close()
+
+
+def pdf_text(data):
+    """Every page's text of a PDF (pypdfium2)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(data)
+    return "\n".join(page.get_textpage().get_text_range() for page in document)
+
+
+def test_phone_requests_a_letter_the_office_issues_it(browser, server):
+    """A resident asks for a surat keterangan domisili from a phone without JavaScript, with a
+    queue ticket; an operator opens the request from the counter's call, issues the letter and
+    prints it; the phone's status page then says "Siap diambil" with the letter's number."""
+    phone = browser.new_context(java_script_enabled=False, **PHONE)
+    page = phone.new_page()
+    page.goto(server + "/")
+    page.click("a[href='/letters']")
+    page.click("a[href='/letters/new/domisili']")
+    fill_letter(page)
+    page.fill("input[name=nik]", "3203 0157 0890 0001")  # typed as the KTP groups it
+    assert page.locator("input[type=file]").count() == 0  # nothing is uploaded from a phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "phone-letter-form")
+    page.click("form.letter-form button[type=submit]")
+    page.wait_for_url("**/letters/status/SRT-*")
+    code = page.locator("p.code").inner_text()
+    assert page.locator("ol.steps li.now").inner_text() == "Diterima"
+    html = page.content()
+    assert "3203015708900001" not in html and "Siti Aminah" not in html and "S*** A*****" in html
+    shot(page, "phone-letter-sent")
+
+    desk, console = signed_in(browser, server, "operator")
+    console.goto(server + "/admin/counter/1")
+    console.locator("form[action$='/call-next'] button").first.click()
+    console.click(f"text={code}")  # "Buka permohonan surat SRT-…" on the called ticket
+    console.wait_for_url("**/admin/letters/*")
+    assert console.locator("input[name=nik]").input_value() == "3203015708900001"  # pre-filled, in full
+    shot(console, "console-letter-request")
+    console.locator("button[formaction$='/issue']").click()
+    console.wait_for_selector(".flash.ok")
+    number = console.locator("article.reply b").first.inner_text()
+    assert "/DS-SKM/" in number
+    shot(console, "console-letter-issued")
+    # The print button opens the PDF in a new tab; fetched here with the official's session.
+    link = console.locator("a[target=_blank][href$='.pdf']").first.get_attribute("href")
+    pdf = console.request.get(server + link)
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = pdf_text(pdf.body())
+    assert number in text and "Siti Aminah" in text
+    desk.close()
+
+    page.reload()
+    assert page.locator("ol.steps li.now").inner_text() == "Siap diambil"
+    assert number in page.inner_text("main")
+    shot(page, "phone-letter-ready")
+    phone.close()

@@ -255,6 +255,7 @@ def test_template_placeholders_are_filled_once():
     values = {"nama": "{nik} <b>Siti</b>", "nik": NIK}
     body = letter_templates.compose("Nama : {nama}\nNIK : {nik}\n\nHalo {nama}, {keperluan}.", values)
     assert body == [["rows", [["Nama", "{nik} <b>Siti</b>"], ["NIK", NIK]]], ["p", "Halo {nik} <b>Siti</b>, -."]]
+    assert letter_templates.fill("untuk: {keperluan}.", {"keperluan": "Melamar kerja."}) == "untuk: Melamar kerja."
 
 
 def test_templates_are_checked():

@@ -41,6 +41,7 @@ ALWAYS_ALLOWED = {
     "KTP",
     "NIK",
     "SKTM",
+    "SKM",  # the demo village's code in letter numbers (DS-SKM), data derived from its name
 }
 SKIPPED = ("/static/", "/media/", "/voices/", "/village/logo", "/api/", "/kiosk/pair", ".csv", ".pdf", ".zip")
 VISIBLE_ATTRIBUTES = ("alt", "title", "placeholder", "aria-label")

@@ -4,7 +4,7 @@ import pytest
 import zxingcpp
 
 from kiosk.escpos_reader import UnknownCommand, read
-from kiosk.receipt import Receipt, plain, print_receipt, wrap
+from kiosk.receipt import COLUMNS, Receipt, plain, print_receipt, wrap
 from tests.fake_printer import FakePrinter
 from tests.processes import wait_for
 
@@ -52,9 +52,38 @@ def test_the_number_service_and_link_are_on_the_paper(printer):
     assert paper.cuts == 1
 
 
-def test_native_qr_when_the_printer_has_it(printer):
-    paper = send(printer, native_qr=True)
-    assert paper.native_qr == [RECEIPT.status_url] and paper.images == []
+LETTER = {
+    "letter_label": "Kode permohonan surat:",
+    "letter_code": "SRT-7KQ2M-X9TRA",
+    "letter_url": "http://balai.desa/letters/status/SRT-7KQ2M-X9TRA",
+    "letter_footer": "Pindai kode QR ini untuk memantau permohonan surat Anda.",
+}
+
+
+@pytest.mark.parametrize("width", [58, 80])
+def test_a_letter_ticket_also_carries_the_request_code_and_its_qr_code(printer, width):
+    paper = send(printer, Receipt(**{**RECEIPT.__dict__, **LETTER}), width=width)
+    code = next(line for line in paper.lines if line.text == LETTER["letter_code"])
+    assert (code.width, code.height, code.bold) == (2, 2, True)
+    assert len(code.text) * code.width <= COLUMNS[width]  # double size still fits 58 mm paper
+    assert "Kode permohonan surat:" in paper.text
+    assert "memantau permohonan surat Anda" in " ".join(paper.text.split())
+    assert qr_codes(paper) == [RECEIPT.status_url, LETTER["letter_url"]]  # the ticket's, then the letter's
+    assert paper.cuts == 1
+    assert "-" * COLUMNS[width] in paper.text.splitlines()
+
+
+def test_an_ordinary_ticket_prints_no_letter_part(printer):
+    paper = send(printer)
+    assert "SRT-" not in paper.text and "-" * 32 not in paper.text.splitlines()
+    assert paper.lines[-1].text == wrap(RECEIPT.footer, 32)[-1]  # the footer ends the receipt, then the cut
+
+
+@pytest.mark.parametrize("letter", [{}, LETTER], ids=["ticket", "letter"])
+def test_native_qr_when_the_printer_has_it(printer, letter):
+    paper = send(printer, Receipt(**{**RECEIPT.__dict__, **letter}), native_qr=True)
+    assert paper.native_qr == [RECEIPT.status_url, *([LETTER["letter_url"]] if letter else [])]
+    assert paper.images == []
 
 
 def test_80mm_paper_and_long_lines(printer):

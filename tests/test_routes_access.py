@@ -221,7 +221,9 @@ def test_the_hub_refuses_anonymous_visitors_everywhere(empty_hub):
     """Dashboard pages redirect to the sign-in page; the villages' API refuses unsigned calls."""
     client = empty_hub.test_client()
     csrf = csrf_from(client.get("/login").get_data(as_text=True))
-    open_routes = {"dashboard.login", "api.health", "static"}  # the sign-in, the unauthenticated probe, CSS
+    # The sign-in, the unauthenticated probe, CSS, and the page a letter's QR code opens (anyone
+    # outside the village checks a letter there).
+    open_routes = {"dashboard.login", "api.health", "static", "verify.letter"}
     wrong = []
     for rule, method in routes(empty_hub):
         if rule.endpoint in open_routes:

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from portal.domain.content import KINDS
-from portal.models import BudgetYear, Business, Complaint, Counter, LetterType, Poll, Service, User
+from portal.models import BudgetYear, Business, Complaint, Counter, LetterRequest, LetterType, Poll, Service, User
 from tests.test_e2e import PHONE, SHOTS, browser, signed_in  # noqa: F401 (the fixture: one Chromium for the module)
+from tests.test_letter_verify import issue_letter
 
 pytestmark = pytest.mark.e2e
 
@@ -44,6 +45,9 @@ NOT_PAGES = {
     "board.voice": "a voice clip",
     "board.old_address": "redirects to /display",
     "complaints.track": "the tracking box's action: redirects to the complaint's page",
+    "letters.track": "the tracking box's action: redirects to the letter request's page",
+    "letters_admin.pdf": "a letter's PDF (opening it counts a print)",
+    "letters_admin.register_csv": "a CSV file",
 }
 
 
@@ -86,9 +90,15 @@ def samples(balai, ticket_id, pairing_code):
             "votes.poll": [{"poll_id": first(session, Poll.id)}],
             "users_admin.official": [{"user_id": first(session, User.id)}],
             "info.letter": [{"code": first(session, LetterType.code)}],
+            "letters_admin.request_page": [{"request_id": first(session, LetterRequest.id)}],
+            "letters_admin.template": [{"type_id": first(session, LetterType.id)}],
             "info.news_item": [{"item_id": first(session, KINDS["announcement"].model.id)}],
             "info.business": [{"business_id": first(session, Business.id)}],
             "kiosk.service": [{"code": first(session, Service.code)}],
+            "letters.form": [{"type_code": first(session, LetterType.code)}],
+            "letters.status": [{"code": first(session, LetterRequest.code)}],
+            "kiosk.letter_form": [{"type_code": first(session, LetterType.code)}],
+            "kiosk.letter_sent": [{"code": first(session, LetterRequest.code)}],
         }
     found["kiosk.ticket"] = found["public.ticket"] = [{"ticket_id": ticket_id}]
     found["kiosk.pair_page"] = [{"code": pairing_code}]
@@ -123,7 +133,11 @@ def test_every_page_at_every_size(browser, app, server, queue, kiosk):  # noqa: 
     """Each page on a phone, the kiosk and the TV: answers 200, does not scroll sideways, and
     leaves its screenshot in var/screenshots/pages/<size>/."""
     ticket = queue.issue("surat")
-    walk = pages(app, samples(app.extensions["balai"], ticket["id"], kiosk[2]))
+    # The demo has no letters: one request, issued, for the letter pages (before ``samples``).
+    _request, verify_code, _number = issue_letter(app.extensions["balai"])
+    values = samples(app.extensions["balai"], ticket["id"], kiosk[2])
+    values["letter_verify.verify"] = [{"verify_code": verify_code}]
+    walk = pages(app, values)
     problems, count = [], 0
     shutil.rmtree(SHOTS / "pages", ignore_errors=True)  # no picture of a page that is gone
     for size, options in SIZES.items():

@@ -17,7 +17,7 @@ from tests.conftest import settings_for
 
 ROOT = Path(__file__).resolve().parent.parent
 # Imported only by the commands, pages or moments that need them (see where each is imported).
-SERVER_NEVER_AT_START = ("alembic", "mako", "cryptography", "PIL", "qrcode", "yaml", "escpos")
+SERVER_NEVER_AT_START = ("alembic", "mako", "cryptography", "PIL", "qrcode", "yaml", "escpos", "fpdf", "fontTools")
 WEB = ("flask", "werkzeug", "jinja2", "flask_babel", "flask_wtf")
 
 
@@ -30,7 +30,8 @@ def imported_by(code, *heavy):
 
 
 def test_the_served_app_starts_without_the_libraries_of_other_moments(tmp_path):
-    """Migrations, backups, content packs, photo uploads and the kiosk's QR code load theirs when used."""
+    """Migrations, backups, content packs, photo uploads, the kiosk's QR code and letters' PDFs load theirs
+    when used."""
     settings = settings_for(tmp_path)
     code = f"import portal.cli, portal\nportal.create_app({settings!r})"  # as `python -m portal serve` does
     assert imported_by(code, *SERVER_NEVER_AT_START) == []

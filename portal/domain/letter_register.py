@@ -24,6 +24,7 @@ from portal.clock import local_date
 from portal.domain import audit, codes, letter_requests, letter_templates, letters, outbox
 from portal.domain.errors import Conflict, DomainError, NotFound
 from portal.domain.village import get_village
+from portal.messages import N_
 from portal.models import IssuedLetter, Officer
 
 ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
@@ -42,12 +43,12 @@ MONTHS = (
     "Desember",
 )
 NUMBER_PARTS = {
-    "kode": "the letter type's classification code (470)",
-    "nomor": "the number in the year's register (012)",
-    "desa": "the village's code for letters (DS-SKM)",
-    "bulan": "the month in Roman numerals (XI)",
-    "bulan_angka": "the month in digits (11)",
-    "tahun": "the year (2026)",
+    "kode": N_("the letter type's classification code (470)"),
+    "nomor": N_("the number in the year's register (012)"),
+    "desa": N_("the village's code for letters (DS-SKM)"),
+    "bulan": N_("the month in Roman numerals (XI)"),
+    "bulan_angka": N_("the month in digits (11)"),
+    "tahun": N_("the year (2026)"),
 }
 DEFAULT_FORMAT = "{kode}/{nomor}/{desa}/{bulan}/{tahun}"
 PAPERS = {"A4": (210, 297), "F4": (215, 330)}  # millimetres; F4 is the folio of Indonesian offices

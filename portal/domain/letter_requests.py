@@ -122,6 +122,15 @@ def address_text(value):
     return (line, None) if len(line) <= TEXT_MAX else ("", "field_too_long")
 
 
+def address_parts(text):
+    """A stored address line back in its boxes: ``RT 02/RW 01, Dusun I`` → ``{"rt": "2", "rw": "1",
+    "dusun": "Dusun I"}`` (a line typed as a whole keeps its text in ``dusun``)."""
+    match = re.fullmatch(r"RT (\d+)/RW (\d+), (.+)", text or "")
+    if not match:
+        return {"rt": "", "rw": "", "dusun": text or ""}
+    return {"rt": str(int(match.group(1))), "rw": str(int(match.group(2))), "dusun": match.group(3)}
+
+
 def blank(value):
     """Whether an answer was left empty (an address's boxes count as one answer)."""
     if isinstance(value, dict):
@@ -221,11 +230,6 @@ def submit(session, letter_type, given, *, now, source="web", client="", limit=N
 def check_rate(session, client, now, limit):
     """Refuse (codes.TooOften) a client that sent ``limit`` requests within the last hour."""
     codes.check_rate(session, LetterRequest, client, now, limit, "letter_too_often")
-
-
-def attach_ticket(session, request, ticket_id):
-    """Link the queue ticket taken for ``request`` (the counter opens the request when it calls it)."""
-    request.ticket_id = ticket_id
 
 
 def find(session, code):

@@ -12,27 +12,29 @@ letter. The result is data (``compose``), and the PDF and the HTML preview draw 
 import re
 
 from portal.domain.errors import DomainError
+from portal.messages import N_
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+FILLED = re.compile(r"\{([a-z_][a-z0-9_]*)\}(\.?)")  # a placeholder and the full stop after it
 BRACE = re.compile(r"[{}]")
 ROW = re.compile(r"^(.{1,60}?)\s+:\s(.*)$")
 MAX_LENGTH = 8000
 
 # What every template may use besides its type's fields.
 SYSTEM = {
-    "desa": "the village's name",
-    "kecamatan": "its district",
-    "kabupaten": "its regency",
-    "provinsi": "its province",
-    "nomor_surat": "the letter's number",
-    "tanggal_surat": "the day it is issued",
-    "penandatangan": "the signing official's name",
-    "jabatan": "the signing official's position",
+    "desa": N_("the village's name"),
+    "kecamatan": N_("its district"),
+    "kabupaten": N_("its regency"),
+    "provinsi": N_("its province"),
+    "nomor_surat": N_("the letter's number"),
+    "tanggal_surat": N_("the day it is issued"),
+    "penandatangan": N_("the signing official's name"),
+    "jabatan": N_("the signing official's position"),
 }
 
 OPENING = (
-    "Yang bertanda tangan di bawah ini, {jabatan} {desa}, Kecamatan {kecamatan}, Kabupaten {kabupaten}, "
-    "menerangkan dengan sebenarnya bahwa:"
+    "Yang bertanda tangan di bawah ini, {penandatangan}, {jabatan} pada Pemerintah {desa}, Kecamatan {kecamatan}, "
+    "Kabupaten {kabupaten}, menerangkan dengan sebenarnya bahwa:"
 )
 PERSON = "Nama : {nama}\nNIK : {nik}\nAlamat : {alamat}"
 CLOSING = "Demikian surat keterangan ini dibuat dengan sebenarnya untuk dipergunakan sebagaimana mestinya."
@@ -167,8 +169,14 @@ def check(template, fields):
 
 
 def fill(text, values):
-    """``text`` with each ``{name}`` replaced by ``values[name]`` in one pass ("-" when empty)."""
-    return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1)) or "-"), text)
+    """``text`` with each ``{name}`` replaced by ``values[name]`` in one pass ("-" when empty).
+    An answer that ends a sentence with its own full stop does not get a second one."""
+
+    def value(match):
+        filled = str(values.get(match.group(1)) or "-")
+        return filled.rstrip(".") + "." if match.group(2) else filled
+
+    return FILLED.sub(value, text)
 
 
 def compose(template, values):

@@ -15,8 +15,8 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal.domain import letter_templates
-from portal.domain.errors import DomainError
+from portal.domain import audit, letter_templates
+from portal.domain.errors import DomainError, NotFound
 from portal.models import LetterType
 
 FIELD_KINDS = ("text", "textarea", "nik", "date", "address")
@@ -83,3 +83,31 @@ def by_code(session, code):
     return session.scalar(
         select(LetterType).options(joinedload(LetterType.service)).where(LetterType.code == code, LetterType.active)
     )
+
+
+def every_type(session):
+    """Every letter type, offered or not, in catalogue order (the console's templates page)."""
+    return session.scalars(select(LetterType).order_by(LetterType.position, LetterType.name)).all()
+
+
+def get(session, type_id):
+    """A letter type by its id (the console), or NotFound."""
+    letter_type = session.get(LetterType, type_id)
+    if letter_type is None:
+        raise NotFound("letter_type_not_found")
+    return letter_type
+
+
+def template_of(letter_type):
+    """The text a letter type's letters are written from: its own, else the shipped one."""
+    return letter_type.template or letter_templates.shipped(letter_type.code, parse_fields(letter_type.fields))
+
+
+def save_template(session, letter_type, text, actor, now):
+    """Store a letter type's own text (checked by ``letter_templates.check``), or go back to the
+    shipped text with ``text`` empty. Audited with the lengths before and after: the text itself
+    is the village's, kept on the type."""
+    template = letter_templates.check(text, parse_fields(letter_type.fields)) if text.strip() else ""
+    changes = {"type": letter_type.code, "length": [len(letter_type.template), len(template)]}
+    letter_type.template = template
+    audit.record(session, actor, "letter_type.template", f"letter_type:{letter_type.id}", changes, now)

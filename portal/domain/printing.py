@@ -34,7 +34,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from portal.domain import kiosks
+from portal.domain import kiosks, letter_requests
 from portal.domain.errors import NotFound, Refused
 from portal.domain.queue import ACTIVE
 from portal.domain.village import business_day, get_village
@@ -131,6 +131,9 @@ class PrintJobs:
                 .order_by(PrintJob.id)
             ).all()
             village = get_village(session)
+            # A ticket taken for a letter request prints the request's tracking code too.
+            letters = {job.ticket_id: letter_requests.for_ticket(session, job.ticket_id) for job in jobs}
+            codes = {ticket_id: request.code for ticket_id, request in letters.items() if request is not None}
         views = []
         for job in jobs:
             ticket = self.queue.ticket(job.ticket_id)
@@ -145,6 +148,7 @@ class PrintJobs:
                     "ticket": ticket,
                     "village": village.name,
                     "timezone": village.timezone,
+                    "letter": codes.get(job.ticket_id),
                 }
             )
         return views

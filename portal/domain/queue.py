@@ -22,7 +22,7 @@ from threading import Lock
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, literal, select, text
+from sqlalchemy import func, insert, literal, select, text, update
 from sqlalchemy.orm import joinedload
 
 from portal.domain import kiosks, outbox
@@ -30,7 +30,7 @@ from portal.domain.errors import Conflict, NotFound, Refused
 from portal.domain.estimate import line_for
 from portal.domain.speech import call_text, call_words
 from portal.domain.village import STATE_SQL, Today, bump_version, business_day, today
-from portal.models import Counter, PrintJob, Service, Ticket, TicketEvent, from_utc_text
+from portal.models import Counter, LetterRequest, PrintJob, Service, Ticket, TicketEvent, from_utc_text
 
 ACTIVE = ("waiting", "called", "serving")
 AT_COUNTER = ("called", "serving")
@@ -232,7 +232,15 @@ class Queue:
     # -- issuing ---------------------------------------------------------------------------
 
     def issue(
-        self, service_code, priority=False, source="web", client="", limit_client=False, print_on=None, lang="id"
+        self,
+        service_code,
+        priority=False,
+        source="web",
+        client="",
+        limit_client=False,
+        print_on=None,
+        lang="id",
+        letter_request=None,
     ):
         """Take a ticket for ``service_code``; returns its view.
 
@@ -240,6 +248,8 @@ class Queue:
         tickets, so a phone or a script cannot drain a service's daily cap. ``print_on`` is a
         kiosk id: its receipt is queued for that kiosk's printer (in ``lang``) in the same
         transaction, so a ticket never exists without the receipt it was promised.
+        ``letter_request`` (an id) links the letter request the ticket is taken for, in the same
+        transaction too: its receipt and the counter find the request from the first moment.
         """
         now = self.clock.now()
         with self.db.write() as session:
@@ -295,6 +305,12 @@ class Queue:
             db.execute(insert(Ticket.__table__).values(ticket))
             db.execute(insert(TicketEvent.__table__).values(event_row(ticket, "issued", now)))
             report(db, "ticket.issued", ticket["id"], day, service.code, now, source=source, priority=bool(priority))
+            if letter_request is not None:
+                db.execute(
+                    update(LetterRequest.__table__)
+                    .where(LetterRequest.id == letter_request)
+                    .values(ticket_id=ticket["id"])
+                )
             if print_on is not None:
                 db.execute(insert(PrintJob.__table__).values(kiosks.job_row(print_on, ticket["id"], lang, now)))
             bump_version(db)

@@ -25,8 +25,11 @@ ROLES = ("admin", "operator", "editor")
 # What each role may do, in the words the users page shows next to the role (see web.auth.PERMISSIONS).
 ROLE_NAMES = {"admin": N_("Admin"), "operator": N_("Counter operator"), "editor": N_("Editor")}
 ROLE_DESCRIPTIONS = {
-    "admin": N_("Everything: the counters, the content and complaints, users, the hotspot, the audit log."),
-    "operator": N_("Runs the queue at a counter, reprints receipts, and lets phones off the hotspot."),
+    "admin": N_(
+        "Everything: the counters, letters and their templates, the content and complaints, users, the hotspot, "
+        "the audit log."
+    ),
+    "operator": N_("Runs the queue at a counter, issues letters, reprints receipts, and lets phones off the hotspot."),
     "editor": N_("Writes announcements and other content, answers complaints, keeps the budget and polls."),
 }
 MIN_PASSWORD = 8

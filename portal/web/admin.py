@@ -8,6 +8,7 @@ waiting list live.
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from portal.domain import letter_requests
 from portal.domain.captive import uplink
 from portal.domain.errors import DomainError
 from portal.domain.queue import current_tickets, get_counter, ticket_summary
@@ -115,10 +116,14 @@ def panel_context(counter_id):
         transfer_to = [(s.code, s.name) for s in services]
         skipped = [{"id": t.id, "number": t.number} for t in skipped]
         current = current_tickets(session, day).get(counter.id)
+        # Calling a ticket taken with a letter request opens the request, pre-filled (one indexed query).
+        letter = letter_requests.for_ticket(session, current.id) if current else None
+        letter = {"id": letter.id, "code": letter_requests.display_code(letter.code)} if letter else None
         current = ticket_summary(current) if current else None
     return {
         "counter": info,
         "current": current,
+        "letter": letter,
         "waiting": queue.waiting_list(counter_id),
         "skipped": skipped,
         "transfer_to": transfer_to,

@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, jsonify
 from flask_babel import force_locale, gettext, ngettext
 
+from portal.domain import letter_requests
 from portal.domain.errors import DomainError
 from portal.web.api import json_body, text_field
 from portal.web.auth import balai
 from portal.web.devices import kiosk_agent
+from portal.web.letters import status_url as letter_status_url
 from portal.web.public import logo_url as village_logo_url
 from portal.web.tickets import public_base, status_url
 
@@ -73,6 +75,7 @@ def job_payload(job):
         else:
             wait = gettext("Estimated wait: a few minutes")
         footer = gettext("Keep this receipt. Scan the QR code to follow your number on the village Wi-Fi.")
+        letter = letter_part(job["letter"]) if job.get("letter") else {}
     return {
         "id": job["id"],
         "reason": job["reason"],
@@ -86,7 +89,20 @@ def job_payload(job):
             "lines": ([gettext("Priority")] if ticket["priority"] else []) + [ahead, wait],
             "footer": footer,
             "logo_url": logo_url(),
+            **letter,
         },
+    }
+
+
+def letter_part(code):
+    """A receipt's lines for a ticket taken with a letter request (stored ``code``): its tracking
+    code to keep and a QR code of its status page, worded in the current locale."""
+    shown = letter_requests.display_code(code)
+    return {
+        "letter_label": gettext("Letter request code:"),
+        "letter_code": shown,
+        "letter_url": letter_status_url(shown),
+        "letter_footer": gettext("Scan this QR code to follow your letter request."),
     }
 
 

@@ -8,13 +8,17 @@ from datetime import date
 
 from flask import Blueprint, abort, jsonify, request, url_for
 
-from portal.domain import announcements, complaints, stats
+from portal.domain import announcements, complaints, letter_requests, letters, stats
 from portal.domain.errors import DomainError
 from portal.domain.kiosks import overview as kiosk_overview
 from portal.domain.village import business_day
 from portal.web import audited, openapi
 from portal.web.auth import balai, check_api_csrf, current_user, requires
 from portal.web.complaints import status_url, submit_complaint
+from portal.web.errors import message
+from portal.web.letter_forms import field_messages
+from portal.web.letters import phone_source, queue_service, send_request
+from portal.web.letters import status_url as letter_status_url
 from portal.web.tickets import conditional, issue_ticket, ticket_payload
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -232,4 +236,103 @@ def complaint(code):
         created_at=view["created_at"].isoformat(),
         text=view["text"],
         updates=[{**u, "at": u["at"].isoformat()} for u in view["updates"]],
+    )
+
+
+@bp.get("/letter-types")
+def letter_types():
+    """The letters residents can ask for: what to bring, the questions each asks, and the queue
+    service whose ticket a request may take (null when none)."""
+    with balai().db.read() as session:
+        offered = letters.offered(session)
+    return jsonify(
+        [
+            {
+                "code": t.code,
+                "name": t.name,
+                "requirements": t.requirements.splitlines(),
+                "fields": [
+                    {"name": f["name"], "label": f["label"], "kind": f["kind"], "required": f.get("required", False)}
+                    for f in letters.parse_fields(t.fields)
+                ],
+                "service": queue_service(t).code if queue_service(t) else None,
+            }
+            for t in offered
+        ]
+    )
+
+
+def invalid_fields(code, fields):
+    """400 naming each wrong field beside the error: ``{"error", "message", "fields": {name: text}}``."""
+    return jsonify(error=code, message=message(code), fields=fields), 400
+
+
+def storable(value):
+    """Whether an answer can be stored as typed (text without lone surrogates; an address's
+    boxes likewise); other kinds of value are the domain's to refuse."""
+    parts = value.values() if isinstance(value, dict) else [value]
+    try:
+        for part in parts:
+            if isinstance(part, str):
+                part.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@bp.post("/letters")
+def create_letter_request():
+    """Ask for a letter (public, rate-limited per address): ``{"type", "fields": {name: answer},
+    "bring_papers": true, "ticket"?}`` → 201 ``{tracking_code, status_url, ticket_id,
+    ticket_error}``; 400 with ``fields`` naming each wrong answer; 429 with Retry-After."""
+    data = json_body()
+    type_code = data.get("type")
+    with balai().db.read() as session:
+        found = (
+            letters.by_code(session, type_code)
+            if isinstance(type_code, str) and letters.CODE.match(type_code)
+            else None
+        )
+    if found is None:
+        return invalid_fields("letter_type_not_found", {"type": message("letter_type_not_found")})
+    given = data.get("fields", {})
+    if not isinstance(given, dict) or not all(storable(value) for value in given.values()):
+        raise DomainError("bad_field", field="fields")
+    ticket = data.get("ticket", False)
+    if not isinstance(ticket, bool):
+        raise DomainError("bad_field", field="ticket")
+    try:
+        sent = send_request(found, given, data.get("bring_papers"), phone_source(), ticket)
+    except letter_requests.FieldErrors as exc:
+        return invalid_fields(exc.code, field_messages(exc))
+    problem = sent.no_ticket
+    response = jsonify(
+        tracking_code=sent.tracking_code,
+        status_url=letter_status_url(sent.tracking_code),
+        ticket_id=sent.ticket_id,
+        ticket_error={"error": problem.code, "message": message(problem.code, problem.details)} if problem else None,
+    )
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.letter_request", code=sent.tracking_code)
+    return response
+
+
+@bp.get("/letters/<code>")
+def letter_request(code):
+    """A letter request's public status by its tracking code: the name and NIKs masked, no other answer."""
+    with balai().db.read() as session:
+        view = letter_requests.public_view(session, letter_requests.find(session, code))
+    return jsonify(
+        tracking_code=view["tracking_code"],
+        type=view["type"],
+        status=view["status"],
+        reason=view["reason"],
+        name=view["name"],
+        masked=view["masked"],
+        letter_number=view["letter_number"],
+        issued_on=view["issued_on"].isoformat() if view["issued_on"] else None,
+        created_at=view["created_at"].isoformat(),
+        updated_at=view["updated_at"].isoformat(),
+        status_url=letter_status_url(view["tracking_code"]),
+        ticket_id=view["ticket_id"],
     )

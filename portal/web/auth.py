@@ -22,6 +22,8 @@ PERMISSIONS = {
     "setup": ("admin",),  # the whole village at once: content pack import, the audit log
     "users": ("admin",),  # officials' accounts: add, change role, reset a password, unlock, remove
     "clock": ("admin",),  # setting the appliance's clock (every role sees the banner when it is wrong)
+    "letters": ("admin", "operator"),  # letter requests at the counter: edit, issue, print, void, the register
+    "letter_setup": ("admin",),  # the letters' texts (templates), number format, paper and retention
 }
 
 

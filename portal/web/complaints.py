@@ -119,18 +119,31 @@ def send():
     return redirect(url_for("complaints.status", code=complaints.display_code(code), sent=1), code=303)
 
 
+def follow(kind, endpoint, template):
+    """A "follow it" box's answer (complaints, letter requests): the status page (``endpoint``) of
+    the code typed, or when it cannot be a code of this ``kind`` (a domain module with
+    ``normalise_code`` and ``display_code``) the friendly 404 (``template``)."""
+    typed = request.args.get("code", "")
+    code = kind.normalise_code(typed)
+    if code is None:
+        return unknown_code(template, typed)
+    return redirect(url_for(endpoint, code=kind.display_code(code)), code=303)
+
+
+def unknown_code(template, typed):
+    """The friendly 404 for a code that is wrong or unknown, with a box to type it again."""
+    return render_template(template, typed=typed[:40]), 404
+
+
 @bp.get("/complaints/track")
 def track():
     """The "follow a complaint" box: go to the status page of the typed code."""
-    code = complaints.normalise_code(request.args.get("code", ""))
-    if code is None:
-        return unknown(request.args.get("code", ""))
-    return redirect(url_for("complaints.status", code=complaints.display_code(code)), code=303)
+    return follow(complaints, "complaints.status", "complaints/unknown.html")
 
 
 def unknown(typed):
-    """The friendly 404 for a code that is wrong or unknown, with a box to type it again."""
-    return render_template("complaints/unknown.html", typed=typed[:40]), 404
+    """The friendly 404 for a complaint code that is wrong or unknown."""
+    return unknown_code("complaints/unknown.html", typed)
 
 
 @bp.get("/complaints/<code>")

@@ -12,12 +12,22 @@ import segno
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from portal.domain import announcements, kiosks, published
+from portal.domain import announcements, kiosks, letter_requests, published
 from portal.domain.errors import DomainError
 from portal.models import Kiosk
 from portal.web.auth import balai
 from portal.web.devices import current_kiosk, remember_browser
 from portal.web.errors import message
+from portal.web.letters import (
+    Sent,
+    form_page,
+    letter_type_or_404,
+    no_ticket_message,
+    offered,
+    phone_source,
+    send_form,
+)
+from portal.web.letters import status_url as letter_status_url
 from portal.web.security import on_hotspot, same_origin
 from portal.web.tickets import issue_ticket, status_url
 
@@ -78,10 +88,69 @@ def take():
 
 @bp.get("/ticket/<ticket_id>")
 def ticket(ticket_id):
-    """The number, large, with people ahead, the estimate and a QR code of its phone page."""
+    """The number, large, with people ahead, the estimate and a QR code of its phone page; for a
+    ticket taken with a letter request, the request's tracking code and its status page's QR."""
     view = balai().queue.ticket(ticket_id)
     receipt = balai().printing.for_ticket(ticket_id)
-    return render_template("kiosk/ticket.html", t=view, qr=qr_svg(status_url(ticket_id)), receipt=receipt)
+    with balai().db.read() as session:
+        letter = letter_requests.for_ticket(session, ticket_id)
+    code = letter_requests.display_code(letter.code) if letter else None
+    return render_template(
+        "kiosk/ticket.html",
+        t=view,
+        qr=qr_svg(status_url(ticket_id)),
+        receipt=receipt,
+        letter_code=code,
+        letter_qr=qr_svg(letter_status_url(code)) if code else None,
+    )
+
+
+@bp.get("/letters")
+def letter_types():
+    """Every letter residents can ask for, as big buttons."""
+    return render_template("kiosk/letters.html", types=offered())
+
+
+KIOSK_FORM = "kiosk/letter_form.html"
+
+
+@bp.get("/letters/<type_code>")
+def letter_form(type_code):
+    """What to bring, then the letter's questions (typed with the screen's own keyboard)."""
+    return form_page(letter_type_or_404(type_code), template=KIOSK_FORM)
+
+
+@bp.post("/letters/<type_code>")
+def letter_send(type_code):
+    """Send the request (no hourly limit at the kiosk) with a queue number printed here, then show
+    the number with the request's tracking code. A phone on the hotspot opening the kiosk's
+    screens is still a phone, limited like the phone form."""
+    same_origin()
+    letter_type = letter_type_or_404(type_code)
+    source = phone_source() if on_hotspot() else "kiosk"
+    sent = send_form(letter_type, source, True, template=KIOSK_FORM)
+    if not isinstance(sent, Sent):
+        return sent
+    if sent.ticket_id:
+        return redirect(url_for("kiosk.ticket", ticket_id=sent.ticket_id), code=303)
+    no_ticket = sent.no_ticket.code if sent.no_ticket else None
+    return redirect(url_for("kiosk.letter_sent", code=sent.tracking_code, no_ticket=no_ticket), code=303)
+
+
+@bp.get("/letters/sent/<code>")
+def letter_sent(code):
+    """A request sent without a queue number (its service is closed, or it has none): the
+    tracking code, large, with its status page's QR code and why no number was printed."""
+    with balai().db.read() as session:
+        row = letter_requests.find(session, code)
+        service = row.letter_type.service if row.letter_type else None
+    tracking_code = letter_requests.display_code(row.code)
+    return render_template(
+        "kiosk/letter_sent.html",
+        letter_code=tracking_code,
+        letter_qr=qr_svg(letter_status_url(tracking_code)),
+        no_ticket=no_ticket_message(service, request.args.get("no_ticket")),
+    )
 
 
 @bp.get("/ticket/<ticket_id>/printing")

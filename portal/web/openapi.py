@@ -2,6 +2,8 @@
 
 from portal.domain.complaints import CATEGORIES
 from portal.domain.kiosks import PRINTER_STATES
+from portal.domain.letter_requests import STATUSES as LETTER_STATUSES
+from portal.domain.letters import FIELD_KINDS
 from portal.web.tickets import API_FIELDS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -429,6 +431,105 @@ SPEC = {
                                 },
                             },
                         },
+                    ),
+                    **errors(404),
+                },
+            }
+        },
+        "/api/v1/letter-types": {
+            "get": {
+                "summary": "The letters residents can ask for, with what to bring and the questions each asks",
+                "responses": {
+                    "200": answer(
+                        "Every offered letter type, in catalogue order",
+                        listing(
+                            obj(
+                                ["code", "name", "requirements", "fields", "service"],
+                                code=STRING,
+                                name=STRING,
+                                requirements=listing(STRING),
+                                fields=listing(
+                                    {  # not obj(): a property named "required"
+                                        "type": "object",
+                                        "required": ["name", "label", "kind", "required"],
+                                        "properties": {
+                                            "name": STRING,
+                                            "label": STRING,
+                                            "kind": {"enum": list(FIELD_KINDS)},
+                                            "required": {"type": "boolean"},
+                                        },
+                                    }
+                                ),
+                                service={
+                                    "type": ["string", "null"],
+                                    "description": "The queue service a request's ticket is for",
+                                },
+                            )
+                        ),
+                    )
+                },
+            }
+        },
+        "/api/v1/letters": {
+            "post": {
+                "summary": "Ask for a letter (public; limited per address and hour)",
+                "description": "type: a code from /api/v1/letter-types. fields: an answer per field name; an "
+                "address is {rt, rw, dusun} or one line with RT and RW, a date YYYY-MM-DD or DD-MM-YYYY, a NIK "
+                "16 digits. bring_papers must be true: papers (KTP, KK) are brought to the office, nothing is "
+                "uploaded. ticket (optional, default false): also take a queue ticket for the letter's service; "
+                "when the queue refuses (closed, today's tickets all taken) the request still stands, with "
+                "ticket_id null and ticket_error saying why. A 400 names each wrong answer in `fields`. Over "
+                "the hourly limit (BALAI_LETTER_REQUESTS_PER_HOUR) the answer is 429 with a Retry-After header.",
+                "requestBody": body(
+                    ["type", "fields", "bring_papers"],
+                    type=STRING,
+                    fields={"type": "object", "additionalProperties": {"type": ["string", "object"]}},
+                    bring_papers={"const": True},
+                    ticket={"type": "boolean", "default": False},
+                ),
+                "responses": {
+                    "201": answer(
+                        "The tracking code (the resident's key), the status page's address and the queue ticket",
+                        obj(
+                            ["tracking_code", "status_url", "ticket_id", "ticket_error"],
+                            tracking_code={"type": "string", "examples": ["SRT-7KQ2M-X9TRA"]},
+                            status_url={"type": "string", "format": "uri"},
+                            ticket_id={"type": ["string", "null"], "description": "See /api/v1/tickets/{id}"},
+                            ticket_error={"oneOf": [{"type": "null"}, ERROR]},
+                        ),
+                    ),
+                    "400": answer(
+                        "Wrong answers: `fields` maps each wrong field (or `type`, `bring_papers`) to a message",
+                        obj(["error", "message"], error=STRING, message=STRING, fields={"type": "object"}),
+                    ),
+                    **errors(429),
+                },
+            }
+        },
+        "/api/v1/letters/{code}": {
+            "get": {
+                "summary": "A letter request's status by tracking code (the name and NIKs masked)",
+                "description": "The code is accepted in any case, with or without dashes and the SRT prefix. "
+                "No answer is shown in full. letter_number and issued_on are set once the letter is issued.",
+                "parameters": [{"name": "code", "in": "path", "required": True, "schema": STRING}],
+                "responses": {
+                    "200": answer(
+                        "The request",
+                        obj(
+                            ["tracking_code", "type", "status", "reason", "name", "masked", "letter_number"],
+                            tracking_code=STRING,
+                            type=STRING,
+                            status={"enum": list(LETTER_STATUSES)},
+                            reason={"type": "string", "description": "Why it was rejected; empty otherwise"},
+                            name={"type": "string", "description": "Masked: S*** A*****"},
+                            masked=listing(obj(["label", "value"], label=STRING, value=STRING)),
+                            letter_number={"type": ["string", "null"]},
+                            issued_on={"type": ["string", "null"], "format": "date"},
+                            created_at={"type": "string", "format": "date-time"},
+                            updated_at={"type": "string", "format": "date-time"},
+                            status_url={"type": "string", "format": "uri"},
+                            ticket_id={"type": ["string", "null"]},
+                        ),
                     ),
                     **errors(404),
                 },

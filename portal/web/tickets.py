@@ -23,12 +23,13 @@ API_FIELDS = (
 )
 
 
-def issue_ticket(service_code, priority, source=None):
+def issue_ticket(service_code, priority, source=None, letter_request=None):
     """Issue a ticket for this request's client; hotspot clients hold only a few at once
     (whatever page they came from: a phone opening the kiosk screen is still a phone).
 
     A registered kiosk (its paired browser, or its agent's device token) gets the receipt
-    queued for its printer, in the language its screen shows.
+    queued for its printer, in the language its screen shows. ``letter_request`` (an id) is
+    linked to the ticket in the same transaction, so its receipt always carries its code.
     """
     hotspot = on_hotspot()
     official = current_user() is not None
@@ -43,6 +44,7 @@ def issue_ticket(service_code, priority, source=None):
         limit_client=hotspot and not official and kiosk is None,
         print_on=kiosk["id"] if kiosk else None,
         lang=pick_locale(),
+        letter_request=letter_request,
     )
     if kiosk:
         balai().printing.notify(kiosk["id"])

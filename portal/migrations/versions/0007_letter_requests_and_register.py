@@ -41,6 +41,7 @@ def upgrade():
     )
     with op.batch_alter_table("letter_requests", schema=None) as batch_op:
         batch_op.create_index("ix_letter_requests_client_created", ["client", "created_at"], unique=False)
+        batch_op.create_index("ix_letter_requests_purge", ["purged_at", "updated_at"], unique=False)
         batch_op.create_index("ix_letter_requests_status", ["status", "created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_letter_requests_ticket_id"), ["ticket_id"], unique=False)
 
