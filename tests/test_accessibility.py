@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import need
-from tests.test_e2e import PHONE, browser  # noqa: F401 (the fixture: one Chromium for the module)
+from tests.test_e2e import PHONE, browser, fill_letter  # noqa: F401 (browser: the fixture, one Chromium for the module)
 
 pytestmark = pytest.mark.e2e
 
@@ -113,17 +113,6 @@ class Report:
         total = {i: sum(row[1][i] for row in self.rows) for i in IMPACTS}
         print(f"{'total':<34}" + "".join(f"{total[i]:>10}" for i in IMPACTS))
         print(*self.failures, *(f"(allowed) {note}" for note in self.notes), sep="\n")
-
-
-def fill_letter(page):
-    """Answer the common letter questions (name, NIK, address, purpose) and tick the papers box."""
-    page.fill("input[name=nama]", "Siti Aminah")
-    page.fill("input[name=nik]", "3203015708900001")
-    page.fill("input[name=alamat__rt]", "2")
-    page.fill("input[name=alamat__rw]", "1")
-    page.fill("input[name=alamat__dusun]", "Dusun I")
-    page.fill("textarea[name=keperluan]", "Melamar pekerjaan")
-    page.check("input[name=bring_papers]")
 
 
 def test_phone_pages(browser, server, queue, axe):  # noqa: F811 (the imported fixture)

@@ -26,7 +26,6 @@ from portal.domain import demo
 from portal.sync import sync_round
 from tests.conftest import bearer, need, serving, settings_for
 from tests.processes import start_agent, stop
-from tests.test_accessibility import fill_letter
 
 pytestmark = pytest.mark.e2e
 
@@ -475,6 +474,17 @@ def test_admin_tours_the_console(browser, server, queue, clock):
         shot(page, "console-clock", full_page=False)
     finally:
         desk.close()
+
+
+def fill_letter(page):
+    """Answer the common letter questions (name, NIK, address, purpose) and tick the papers box."""
+    page.fill("input[name=nama]", "Siti Aminah")
+    page.fill("input[name=nik]", "3203015708900001")
+    page.fill("input[name=alamat__rt]", "2")
+    page.fill("input[name=alamat__rw]", "1")
+    page.fill("input[name=alamat__dusun]", "Dusun I")
+    page.fill("textarea[name=keperluan]", "Melamar pekerjaan")
+    page.check("input[name=bring_papers]")
 
 
 def pdf_text(data):
