@@ -201,19 +201,25 @@ def details(pdf, rows):
     if not rows:
         return
     pdf.set_font(FONT, "", BODY_SIZE)
-    label_width = max(pdf.get_string_width(label) for label, _ in rows) + 2
     colon = pdf.get_string_width(" : ") + 1
     x = pdf.l_margin + INDENT
-    value_width = pdf.w - pdf.r_margin - x - label_width - colon
+    line_width = pdf.w - pdf.r_margin - x
+    # As wide as the widest label, but never more than 40% of the line: a long label wraps.
+    label_width = min(max(pdf.get_string_width(label) for label, _ in rows) + 2, 0.4 * line_width)
+    value_width = line_width - label_width - colon
     for label, value in rows:
+        label_lines = pdf.multi_cell(label_width, LINE, label, align="L", dry_run=True, output="LINES")
         lines = pdf.multi_cell(value_width, LINE, value, align="L", dry_run=True, output="LINES")
-        if pdf.get_y() + LINE * len(lines) > pdf.page_break_trigger:
+        height = LINE * max(len(lines), len(label_lines))
+        if pdf.get_y() + height > pdf.page_break_trigger:
             pdf.add_page()
         y = pdf.get_y()
         pdf.set_xy(x, y)
-        pdf.cell(label_width, LINE, label)
+        pdf.multi_cell(label_width, LINE, label, align="L")
+        pdf.set_xy(x + label_width, y)
         pdf.cell(colon, LINE, ":", align="C")
-        pdf.multi_cell(value_width, LINE, value, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(value_width, LINE, value, align="L")
+        pdf.set_xy(pdf.l_margin, y + height)
 
 
 def draw_signature(pdf, letter, village, verify_url):

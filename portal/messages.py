@@ -133,8 +133,7 @@ MESSAGES = {
     "address_rt_rw": N_("Write your RT and RW as numbers, e.g. RT 2 and RW 1."),
     "address_dusun": N_("Write your dusun (or street)."),
     "bring_papers_required": N_(
-        "Bring your papers (KTP, family card) to the office: photos of papers are taken only at the kiosk "
-        "or the office, never sent from a phone."
+        "Bring your papers (KTP, family card) to the office: they are checked at the counter, never sent from a phone."
     ),
     "letter_too_often": N_(
         "Too many letter requests from this phone: at most %(limit)s per hour. Please try again in %(minutes)s minutes."

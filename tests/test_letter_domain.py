@@ -64,6 +64,17 @@ def test_nik_format(nik, problem):
     assert letter_requests.nik_problem(nik) == problem
 
 
+def test_only_ascii_digits_count():
+    assert letter_requests.nik_problem("٣٢٠٣٠١٥٧٠٨٩٠٠٠٠١") == "nik_length"
+    assert letter_requests.address_text({"rt": "²", "rw": "1", "dusun": "I"}) == ("", "address_rt_rw")
+    assert letter_requests.parse_date("٢٠٢٦-١١-٢٤") is None
+
+
+def test_a_masked_name_fits_the_register_and_the_district():
+    fields = letters.COMMON_FIELDS
+    assert len(letter_requests.masked_name_of(fields, {"nama": "Panjang " * 25})) == 160
+
+
 def test_masking():
     assert letter_requests.mask_nik(NIK) == "3203********0001"
     assert letter_requests.mask_name("Siti Aminah") == "S*** A*****"
@@ -249,6 +260,20 @@ def test_retention_deletes_personal_data_but_keeps_the_register(balai, clock):
         assert letter.body == "[]" and letter.masked_name == "S*** A*****"
     with balai.db.write() as session, pytest.raises(Conflict):
         letter_register.printed(session, session.get(IssuedLetter, letter.id), OFFICIAL, clock.now())
+
+
+def test_retention_closes_requests_nobody_took_up(balai, clock):
+    request_id, rejected_id = submit(balai), submit(balai)
+    with balai.db.write() as session:
+        request = letter_requests.get(session, rejected_id)
+        letter_requests.reject(session, request, "Berkas Siti kurang", OFFICIAL, clock.now())
+    clock.advance(days=400)
+    with balai.db.write() as session:
+        assert letter_requests.purge(session, clock.now(), 365) == 2
+    with balai.db.read() as session:
+        rows = session.scalars(select(LetterRequest).order_by(LetterRequest.id)).all()
+        assert [(r.status, r.reason) for r in rows] == [("rejected", ""), ("rejected", "")]
+        assert letter_requests.public_view(session, letter_requests.get(session, request_id))["purged"] is True
 
 
 def test_template_placeholders_are_filled_once():

@@ -104,6 +104,27 @@ def test_a_letter_not_yet_saved(balai):
     assert data == letter_pdf.render(letter, village, None, VERIFY + "PREVIEW")
 
 
+def test_a_long_label_wraps_instead_of_failing(balai):
+    """A table label as long as a template allows (60 capitals) wraps within its column."""
+    with balai.db.read() as session:
+        village = get_village(session)
+        session.expunge(village)
+    label = "NAMA LENGKAP SESUAI KARTU TANDA PENDUDUK ELEKTRONIK WARGA X"
+    letter = IssuedLetter(
+        number="470/001/DS-SKM/XI/2026",
+        type_name="Surat Keterangan",
+        issued_on=date(2026, 11, 23),
+        issued_at=datetime(2026, 11, 23, 2, 0),
+        signer_name="Dede Rohmat",
+        signer_role="Sekretaris Desa",
+        paper="A4",
+        body=json.dumps([["rows", [[label, "Siti Aminah"], ["NIK", "3203015708900001"]]]]),
+        voided_at=None,
+    )
+    text = text_of(pages(letter_pdf.render(letter, village, None, VERIFY + "LONG"))[0])
+    assert "Siti Aminah" in text and "ELEKTRONIK" in text
+
+
 def test_answers_are_text_only(balai):
     letter, village = issued(balai, answers=dict(ANSWERS, nama="<b>{nik}</b> **tebal**"))
     text = text_of(pages(render(letter, village))[0])

@@ -230,7 +230,8 @@ def verification_record(letter, tz_name):
 
 def void(session, letter, reason, actor, now):
     """Void an issued letter with a reason. It keeps its number and stays in the register; its
-    request goes back to processing, so a corrected letter can be issued (with a new number)."""
+    request goes back to processing, so a corrected letter can be issued (with a new number),
+    unless its details were deleted after the retention period."""
     if letter.voided_at is not None:
         raise Conflict("letter_already_void")
     reason = (reason or "").strip()
@@ -241,7 +242,7 @@ def void(session, letter, reason, actor, now):
     letter.void_reason = reason
     letter.voided_by = actor.username
     request = letter.request
-    if request.status in ("ready", "collected"):
+    if request.status in ("ready", "collected") and request.purged_at is None:
         request.status = "processing"
         request.updated_at = now
     session.flush()

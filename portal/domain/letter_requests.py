@@ -28,9 +28,10 @@ OPEN = ("received", "processing")  # a letter may be issued, the request edited 
 SOURCES = ("web", "hotspot", "kiosk", "official")
 
 TEXT_MAX = 200
+MASKED_MAX = 160  # the register's and the district's limit for a masked name
 TEXTAREA_MAX = 1000
 REASON_LENGTH = (5, 1000)
-NIK_DIGITS = re.compile(r"^\d{16}$")
+NIK_DIGITS = re.compile(r"^[0-9]{16}$")  # ASCII digits: "٣" is a digit to Python, not on a KTP
 
 
 class FieldErrors(DomainError):
@@ -90,7 +91,9 @@ def mask_name(name):
 def parse_date(text):
     """A typed date: ``2026-11-24`` (a phone's date picker) or ``24-11-2026`` / ``24/11/2026``."""
     text = text.strip()
-    match = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", text)
+    if not text.isascii():
+        return None
+    match = re.fullmatch(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})", text)
     try:
         if match:
             day, month, year = (int(g) for g in match.groups())
@@ -109,7 +112,7 @@ def address_text(value):
     if isinstance(value, dict):
         rt, rw = str(value.get("rt") or "").strip(), str(value.get("rw") or "").strip()
         dusun = " ".join(str(value.get("dusun") or "").split())
-        if not (rt.isdigit() and rw.isdigit() and len(rt) <= 3 and len(rw) <= 3 and int(rt) and int(rw)):
+        if not (re.fullmatch(r"[0-9]{1,3}", rt) and re.fullmatch(r"[0-9]{1,3}", rw) and int(rt) and int(rw)):
             return "", "address_rt_rw"
         if not dusun:
             return "", "address_dusun"
@@ -188,7 +191,7 @@ def name_field(fields):
 def masked_name_of(fields, answers):
     """The masked name of the person a request is about ("" when it has no name field)."""
     field = name_field(fields)
-    return mask_name(answers.get(field["name"], "")) if field else ""
+    return mask_name(answers.get(field["name"], ""))[:MASKED_MAX] if field else ""
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -288,6 +291,7 @@ def public_view(session, request):
         "type": request.type_name,
         "status": request.status,
         "reason": request.reason if request.status == "rejected" else "",
+        "purged": request.purged_at is not None,
         "name": request.masked_name,
         "masked": masked,
         "created_at": request.created_at,
@@ -378,7 +382,8 @@ def listing(session, status=None, limit=PAGE, page=0):
 
 def purge(session, now, days):
     """Delete the personal data of requests untouched for ``days`` (the village's retention):
-    their answers, and the text of their letters. The register keeps each letter's number, date,
+    their answers, the rejection reason (officials may have named the resident) and the text of
+    their letters; open ones are closed as rejected. The register keeps each letter's number, date,
     type and masked name. Returns how many requests were purged."""
     cutoff = now - timedelta(days=days)
     stale = select(LetterRequest.id).where(LetterRequest.purged_at.is_(None), LetterRequest.updated_at < cutoff)
@@ -387,6 +392,11 @@ def purge(session, now, days):
         return 0
     session.execute(update(IssuedLetter).where(IssuedLetter.request_id.in_(ids)).values(body="[]"))
     session.execute(
-        update(LetterRequest).where(LetterRequest.id.in_(ids)).values(answers="{}", purged_at=now, client="")
+        update(LetterRequest).where(LetterRequest.id.in_(ids)).values(answers="{}", purged_at=now, client="", reason="")
+    )
+    # A request nobody took up within the period cannot be issued any more: it is closed as
+    # rejected (its status page says why), so it does not stay at the top of the console's list.
+    session.execute(
+        update(LetterRequest).where(LetterRequest.id.in_(ids), LetterRequest.status.in_(OPEN)).values(status="rejected")
     )
     return len(ids)

@@ -435,6 +435,9 @@ def _load_letters(session, items, services):
         code = str(item.get("code", ""))
         if letters.check_code({"code": code}) or not item.get("name") or code in kept:
             raise PackError(f"letter_types #{position + 1}: a code (once) and a name are required")
+        number_code = item.get("number_code", "470")
+        if not isinstance(item.get("template", ""), str) or not isinstance(number_code, str) or len(number_code) > 20:
+            raise PackError(f"letter_types {code}: the template and number_code are text (number_code: 20 at most)")
         if item.get("template"):
             try:
                 letter_templates.check(item["template"], fields)

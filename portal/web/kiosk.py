@@ -127,7 +127,7 @@ def letter_send(type_code):
     screens is still a phone, limited like the phone form."""
     same_origin()
     letter_type = letter_type_or_404(type_code)
-    source = phone_source() if on_hotspot() else "kiosk"
+    source = "kiosk" if current_kiosk() else phone_source()
     sent = send_form(letter_type, source, True, template=KIOSK_FORM)
     if not isinstance(sent, Sent):
         return sent

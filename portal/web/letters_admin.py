@@ -294,13 +294,14 @@ def pdf(letter_id, user):
             letter = letter_register.get(session, letter_id)
             request_id = letter.request_id
             letter_register.printed(session, letter, actor(), balai().clock.now())
-            village = get_village(session)
+            # Drawn before the count commits: a letter that cannot be drawn is not counted.
+            data = render_pdf(letter, get_village(session))
     except NotFound:
         raise
     except DomainError as exc:
         flash(message(exc.code, exc.details), "error")
         return back_to(request_id)
-    return pdf_response(render_pdf(letter, village), letter.number)
+    return pdf_response(data, letter.number)
 
 
 # -- the register ------------------------------------------------------------------------------
