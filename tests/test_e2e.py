@@ -530,8 +530,9 @@ def test_phone_requests_a_letter_the_office_issues_it(browser, server):
     assert "/DS-SKM/" in number
     shot(console, "console-letter-issued")
     # The print button opens the PDF in a new tab; fetched here with the official's session.
-    link = console.locator("a[target=_blank][href$='.pdf']").first.get_attribute("href")
-    pdf = console.request.get(server + link)
+    form = console.locator("form[target=_blank][action$='.pdf']").first
+    token = form.locator("input[name=csrf_token]").input_value()
+    pdf = console.request.post(server + form.get_attribute("action"), form={"csrf_token": token})
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     text = pdf_text(pdf.body())
     assert number in text and "Siti Aminah" in text

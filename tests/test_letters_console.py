@@ -157,20 +157,23 @@ def test_printing_counts_reprints_and_never_renumbers(official, balai):
     issue(official, request_id)
     letter = letters_of(balai, request_id)[0]
     page = official.get(f"/admin/letters/{request_id}").get_data(as_text=True)
-    assert f'href="/admin/letters/letter/{letter.id}.pdf" target="_blank"' in page
-    first = official.get(f"/admin/letters/letter/{letter.id}.pdf")
+    assert f'action="/admin/letters/letter/{letter.id}.pdf" target="_blank"' in page
+    # A form (POST, with the CSRF token): a prefetch or another site's link cannot count a print.
+    assert official.get(f"/admin/letters/letter/{letter.id}.pdf").status_code == 405
+    pdf_at = f"/admin/letters/letter/{letter.id}.pdf"
+    first = post(official, pdf_at, f"/admin/letters/{request_id}")
     assert first.status_code == 200 and first.mimetype == "application/pdf"
     assert first.headers["Cache-Control"] == "no-store"
     expected = "surat-" + letter.number.replace("/", "-") + ".pdf"
     assert first.headers["Content-Disposition"] == f'inline; filename="{expected}"'
     text = pdf_text(first.data)
     assert letter.number in text and "Siti Aminah" in text
-    second = official.get(f"/admin/letters/letter/{letter.id}.pdf")
+    second = post(official, pdf_at, f"/admin/letters/{request_id}")
     assert second.status_code == 200 and letter.number in pdf_text(second.data)
     again = letters_of(balai, request_id)[0]
     assert (again.prints, again.number) == (2, letter.number)
     assert actions(balai)[-2:] == ["letter.print", "letter.reprint"]
-    assert official.get("/admin/letters/letter/999999.pdf").status_code == 404
+    assert post(official, "/admin/letters/letter/999999.pdf", f"/admin/letters/{request_id}").status_code == 404
 
 
 def test_a_purged_letter_cannot_be_printed(official, balai, clock):
@@ -181,7 +184,7 @@ def test_a_purged_letter_cannot_be_printed(official, balai, clock):
     with balai.db.write() as session:
         assert letter_requests.purge(session, balai.clock.now(), 365) == 1
     login(official, "operator")  # the session ended long ago
-    html = follow(official, official.get(f"/admin/letters/letter/{letter.id}.pdf"))
+    html = follow(official, post(official, f"/admin/letters/letter/{letter.id}.pdf", f"/admin/letters/{request_id}"))
     assert "cannot be printed again" in html and 'id="purged"' in html
     assert NIK not in html and "Siti Aminah" not in html
 

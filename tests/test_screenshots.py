@@ -46,7 +46,6 @@ NOT_PAGES = {
     "board.old_address": "redirects to /display",
     "complaints.track": "the tracking box's action: redirects to the complaint's page",
     "letters.track": "the tracking box's action: redirects to the letter request's page",
-    "letters_admin.pdf": "a letter's PDF (opening it counts a print)",
     "letters_admin.register_csv": "a CSV file",
 }
 

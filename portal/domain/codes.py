@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.domain.errors import Refused
+from portal.domain.errors import NotFound, Refused
 
 # 31 characters that cannot be mistaken for each other (no 0/O, 1/I/L): 10 of them are ~49 bits,
 # far too many to guess, and still short enough to type on a phone.
@@ -49,6 +49,16 @@ def normalise(prefix, text):
     if len(raw) != LENGTH or not set(raw) <= set(ALPHABET):
         return None
     return raw
+
+
+def find(session, column, prefix, typed, error):
+    """The row whose ``column`` holds the code ``typed`` (in any form ``normalise`` accepts), or
+    NotFound(``error``)."""
+    stored = normalise(prefix, typed)
+    row = session.scalar(select(column.class_).where(column == stored)) if stored else None
+    if row is None:
+        raise NotFound(error)
+    return row
 
 
 def unused(session, column, fresh):

@@ -111,11 +111,7 @@ def submit(session, category, text, name="", contact="", *, now, photo="", clien
 
 def find(session, code):
     """The complaint with this tracking code (typed in any accepted form), or NotFound."""
-    stored = normalise_code(code)
-    complaint = session.scalar(select(Complaint).where(Complaint.code == stored)) if stored else None
-    if complaint is None:
-        raise NotFound("complaint_not_found")
-    return complaint
+    return codes.find(session, Complaint.code, PREFIX, code, "complaint_not_found")
 
 
 def get(session, complaint_id):

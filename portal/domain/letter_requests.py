@@ -237,11 +237,7 @@ def check_rate(session, client, now, limit):
 
 def find(session, code):
     """The request with this tracking code (typed in any accepted form), or NotFound."""
-    stored = normalise_code(code)
-    request = session.scalar(select(LetterRequest).where(LetterRequest.code == stored)) if stored else None
-    if request is None:
-        raise NotFound("letter_request_not_found")
-    return request
+    return codes.find(session, LetterRequest.code, PREFIX, code, "letter_request_not_found")
 
 
 def get(session, request_id):
@@ -250,6 +246,14 @@ def get(session, request_id):
     if request is None:
         raise NotFound("letter_request_not_found")
     return request
+
+
+def codes_for_tickets(session, ticket_ids):
+    """``{ticket id: stored tracking code}`` of the requests those tickets were taken for (one query)."""
+    rows = session.execute(
+        select(LetterRequest.ticket_id, LetterRequest.code).where(LetterRequest.ticket_id.in_(ticket_ids))
+    )
+    return dict(rows.all())
 
 
 def for_ticket(session, ticket_id):

@@ -132,8 +132,7 @@ class PrintJobs:
             ).all()
             village = get_village(session)
             # A ticket taken for a letter request prints the request's tracking code too.
-            letters = {job.ticket_id: letter_requests.for_ticket(session, job.ticket_id) for job in jobs}
-            codes = {ticket_id: request.code for ticket_id, request in letters.items() if request is not None}
+            codes = letter_requests.codes_for_tickets(session, [job.ticket_id for job in jobs])
         views = []
         for job in jobs:
             ticket = self.queue.ticket(job.ticket_id)

@@ -284,11 +284,12 @@ def render_pdf(letter, village):
     return letter_pdf.render(letter, village, logo_file(), verify_url(letter.verify_code))
 
 
-@bp.get("/letter/<int:letter_id>.pdf")
+@bp.post("/letter/<int:letter_id>.pdf")
 @console_page("letters")
 def pdf(letter_id, user):
     """Print a letter: the print is counted (a reprint after the first) and audited, then its PDF
-    is made; the number never changes."""
+    is made; the number never changes. A form (POST with the CSRF token) opening a new tab, so
+    a prefetch or another site's link cannot count a print."""
     try:
         with balai().db.write() as session:
             letter = letter_register.get(session, letter_id)
